@@ -1,0 +1,39 @@
+# Two commands do everything on a fresh machine with Python >= 3.11 and make:
+#   make book   build the HTML book (creates .venv and installs requirements.txt if needed)
+#   make test   run every test: hmc_lite, every chapter under nbval, the strict book build
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export PATH := $(abspath $(BIN)):$(PATH)
+export MPLBACKEND := Agg
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+.PHONY: book test install clean bench help
+
+help:
+	@echo "make book   - build the HTML book into _build/html"
+	@echo "make test   - install, then run all tests (unit, notebooks, strict build)"
+	@echo "make bench  - gradient evaluations per second of the BNN potential"
+	@echo "make clean  - remove the built book and the execution cache"
+
+$(STAMP): requirements.txt constraints.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+book: $(STAMP)
+	$(BIN)/jupyter-book build .
+	@echo "Open $(abspath _build/html/index.html) in a browser."
+
+test: $(STAMP)
+	$(BIN)/python -m pytest --nbval-lax --nbval-cell-timeout=150 tests book
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_potential.py
+
+clean:
+	rm -rf _build
