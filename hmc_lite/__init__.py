@@ -8,6 +8,7 @@ potentials; :mod:`scaling` holds optimal-scaling formulas; :mod:`datasets`,
 """
 
 from . import datasets
+from .experiments import GridResult, run_grid
 from .diagnostics import AcceptanceSummary, acceptance_summary, ess, mcse_mean, rhat
 from .integrators import Path, Trajectory, kinetic_energy, leapfrog, leapfrog_path
 from .kernel import HMCInfo, HMCState, SampleResult, hmc_step, init_state, sample
@@ -34,6 +35,7 @@ __all__ = [
     "HMCState",
     "MLPPotential",
     "Path",
+    "GridResult",
     "Potential",
     "SampleResult",
     "Trajectory",
@@ -57,6 +59,7 @@ __all__ = [
     "mlp_potential",
     "optimal_acceptance",
     "rhat",
+    "run_grid",
     "sample",
     "shared_warmup",
 ]
