@@ -129,20 +129,22 @@ def _steps(
         raise ValueError("initial must hold the potential (chains,) and gradient (chains, dim) at q")
     q, p = q.copy(), p.copy()
     yield Trajectory(q, p, u, g)
-    # Overflow inside a trajectory is expected for too large step sizes; the
-    # caller sees it as a non-finite energy and treats it as a divergence.
-    with np.errstate(all="ignore"):
-        for i in range(int(steps.max())):
-            active = (i < steps)[:, None]
+    for i in range(int(steps.max())):
+        active = (i < steps)[:, None]
+        # Overflow inside a trajectory is expected for too large step sizes;
+        # the caller sees it as a non-finite energy and treats it as a
+        # divergence. The error state is set per step (not around ``yield``)
+        # so that it never leaks into the caller's code.
+        with np.errstate(all="ignore"):
             p_half = p - 0.5 * eps * g
             q_new = q + eps * p_half
             u_new, g_new = potential.value_and_grad(q_new, check=False)
             p_new = p_half - 0.5 * eps * g_new
-            q = np.where(active, q_new, q)
-            p = np.where(active, p_new, p)
-            g = np.where(active, g_new, g)
-            u = np.where(active[:, 0], u_new, u)
-            yield Trajectory(q, p, u, g)
+        q = np.where(active, q_new, q)
+        p = np.where(active, p_new, p)
+        g = np.where(active, g_new, g)
+        u = np.where(active[:, 0], u_new, u)
+        yield Trajectory(q, p, u, g)
 
 
 def leapfrog(

@@ -30,7 +30,10 @@ import numpy as np
 from .integrators import check_n_steps, check_step_size, kinetic_energy, leapfrog
 from .potential import Potential, ValueAndGrad, check_positions
 
-__all__ = ["HMCState", "HMCInfo", "SampleResult", "init_state", "hmc_step", "sample", "check_rng"]
+__all__ = [
+    "HMCState", "HMCInfo", "SampleResult", "init_state", "hmc_step", "sample", "check_rng",
+    "check_n_samples",
+]
 
 
 class HMCState(NamedTuple):
@@ -98,6 +101,17 @@ def check_rng(rng: np.random.Generator) -> np.random.Generator:
     return rng
 
 
+def check_n_samples(n_samples: int, name: str = "n_samples") -> int:
+    """Return ``n_samples`` as a positive ``int`` or raise an error naming ``name``."""
+    if isinstance(n_samples, (bool, np.bool_)) or not isinstance(n_samples, (int, np.integer, float, np.floating)):
+        raise TypeError(f"{name} must be a positive integer; got {n_samples!r}")
+    if not np.isfinite(n_samples) or int(n_samples) != n_samples:
+        raise TypeError(f"{name} must be a positive integer; got {n_samples!r}")
+    if n_samples < 1:
+        raise ValueError(f"{name} must be a positive integer; got {n_samples!r}")
+    return int(n_samples)
+
+
 def init_state(potential: Potential, position: np.ndarray) -> HMCState:
     """Evaluate the potential and its gradient at ``position`` (shape ``(chains, dim)``)."""
     position = check_positions(position, "initial_position", potential.dim)
@@ -121,6 +135,9 @@ def hmc_step(
     Returns the new state and an :class:`HMCInfo` whose fields always have
     shape ``(chains,)``.
     """
+    check_rng(rng)
+    if not divergence_threshold > 0:  # also refuses NaN
+        raise ValueError(f"divergence_threshold must be positive; got {divergence_threshold!r}")
     q = state.position
     chains = q.shape[0]
     p = rng.standard_normal(q.shape)
@@ -190,9 +207,7 @@ def sample(
     ((4, 100, 2), (4, 100))
     """
     check_rng(rng)
-    if isinstance(n_samples, bool) or int(n_samples) != n_samples or n_samples < 1:
-        raise ValueError(f"n_samples must be a positive integer; got {n_samples!r}")
-    n_samples = int(n_samples)
+    n_samples = check_n_samples(n_samples)
     state = init_state(potential, initial_position)
     chains, dim = state.position.shape
     step_size = check_step_size(step_size, chains)
