@@ -1,0 +1,189 @@
+"""The Figure 1 experiment of chapter 6 and its command line, at a tiny scale."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+
+import numpy as np
+import pytest
+
+import hmc_lite
+from hmc_lite.experiments import (
+    FIG1_SCALES,
+    Fig1Result,
+    fig1_cost,
+    fig1_potential,
+    linear_stability_limit,
+    load_fig1,
+    main,
+    run_fig1,
+    save_fig1,
+)
+
+TINY = FIG1_SCALES["tiny"]
+
+
+def _expected_shapes(s) -> dict[str, tuple[int, ...]]:
+    A, S, K = len(s.models), len(s.step_sizes), len(s.n_steps)
+    C, N = s.chains, s.n_samples
+    return {
+        "models": (A,),
+        "step_sizes": (S,),
+        "n_steps": (K,),
+        "accept_prob": (A, S, K, C, N),
+        "energy_error": (A, S, K, C, N),
+        "divergent": (A, S, K, C, N),
+        "warmup_accept": (A,),
+        "warmup_position": (A, C, 151),
+        "stability_limit": (A, s.n_hessian),
+        "scan_step_sizes": (len(s.scan_step_sizes),),
+        "scan_divergent": (A, len(s.scan_step_sizes), C, s.scan_samples),
+        "pred_x": (101,),
+        "pred_f": (A, C, N, 101),
+        "seed": (),
+        "chains": (),
+        "n_samples": (),
+    }
+
+
+def test_cli_writes_npz_that_loads_without_pickle(tmp_path):
+    out = tmp_path / "sub" / "fig1.npz"
+    proc = subprocess.run(
+        [sys.executable, "-m", "hmc_lite.experiments", "fig1", "--scale", "tiny", "--out", str(out)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert out.exists()
+    assert "100%" in proc.stderr  # the progress bar goes to stderr ...
+    assert "%" not in proc.stdout  # ... and never to stdout
+    # A plain npz archive of .npy arrays, none of them object arrays.
+    assert zipfile.is_zipfile(out)
+    with np.load(out, allow_pickle=False) as npz:
+        assert set(npz.files) == set(Fig1Result._fields)
+        for name, shape in _expected_shapes(TINY).items():
+            assert npz[name].shape == shape, name
+            assert npz[name].dtype != object, name
+    res = load_fig1(out)
+    assert list(res.models) == list(TINY.models)
+    np.testing.assert_allclose(res.step_sizes, TINY.step_sizes)
+    assert np.all((res.accept_prob >= 0) & (res.accept_prob <= 1))
+    assert res.divergent.dtype == bool
+    # A divergent transition has acceptance probability 0.
+    assert np.all(res.accept_prob[res.divergent] == 0)
+    assert int(res.chains) == TINY.chains and int(res.seed) == TINY.seed
+
+
+def test_run_fig1_is_reproducible_and_models_are_independent():
+    one = run_fig1(TINY)
+    two = run_fig1(TINY._replace(models=TINY.models[1:]))
+    # The same seed gives the same numbers, and a model's results do not
+    # depend on which other models run with it.
+    np.testing.assert_array_equal(one.accept_prob[1:], two.accept_prob)
+    np.testing.assert_array_equal(one.stability_limit[1:], two.stability_limit)
+
+
+def test_progress_counts_every_gradient():
+    seen = []
+    run_fig1(TINY, progress=seen.append)
+    assert sum(seen) == fig1_cost(TINY)
+
+
+def test_main_in_process_and_seed_override(tmp_path, capsys):
+    out = tmp_path / "a.npz"
+    assert main(["fig1", "--scale", "tiny", "--out", str(out), "--seed", "3", "--no-progress"]) == 0
+    assert int(load_fig1(out).seed) == 3
+    captured = capsys.readouterr()
+    assert captured.err == ""  # --no-progress: nothing on stderr
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],  # no experiment
+        ["fig2", "--out", "x.npz"],  # unknown experiment
+        ["fig1"],  # --out missing
+        ["fig1", "--scale", "huge", "--out", "x.npz"],  # unknown scale
+        ["fig1", "--scale", "tiny", "--out", "x.txt"],  # not an .npz
+        ["fig1", "--scale", "tiny", "--out", "x.npz", "--seed", "-1"],
+        ["fig1", "--scale", "tiny", "--out", "x.npz", "--seed", "one"],
+    ],
+)
+def test_bad_arguments_are_refused(argv, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    assert "usage" in capsys.readouterr().err
+    assert not (tmp_path / "x.npz").exists() and not (tmp_path / "x.txt").exists()
+
+
+def test_load_refuses_pickles_and_foreign_files(tmp_path):
+    pickled = tmp_path / "obj.npz"
+    np.savez(pickled, **{f: np.array([{"a": 1}], dtype=object) for f in Fig1Result._fields})
+    with pytest.raises(ValueError, match="pickle"):
+        load_fig1(pickled)
+    other = tmp_path / "other.npz"
+    np.savez(other, x=np.zeros(3))
+    with pytest.raises(ValueError, match="missing"):
+        load_fig1(other)
+    with pytest.raises(FileNotFoundError):
+        load_fig1(tmp_path / "absent.npz")
+
+
+def test_save_checks_its_arguments(tmp_path):
+    res = run_fig1(TINY._replace(models=("relu",)))
+    with pytest.raises(ValueError, match="path"):
+        save_fig1(res, tmp_path / "x.npy")
+    with pytest.raises(TypeError, match="result"):
+        save_fig1(res._asdict(), tmp_path / "x.npz")
+    round_trip = load_fig1(save_fig1(res, tmp_path / "x.npz"))
+    for a, b in zip(res, round_trip):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_settings_are_checked():
+    with pytest.raises(ValueError, match="models"):
+        run_fig1(TINY._replace(models=("tanh",)))
+    with pytest.raises(ValueError, match="step_sizes"):
+        run_fig1(TINY._replace(step_sizes=(1e-3, -1e-3)))
+    with pytest.raises(ValueError, match="n_steps"):
+        run_fig1(TINY._replace(n_steps=(0,)))
+    with pytest.raises(ValueError, match="chains"):
+        run_fig1(TINY._replace(chains=0))
+    with pytest.raises(TypeError, match="settings"):
+        run_fig1(dict(TINY._asdict()))
+
+
+def test_fig1_potential_models():
+    sig, leaky = fig1_potential("sigmoid"), fig1_potential("leaky_relu_0.1")
+    assert sig.dim == 151 and sig.widths == (1, 50, 1)
+    assert sig.noise_sd == 0.1 and sig.prior_sd == 1.0
+    assert leaky.activation.params["slope"] == 0.1
+    assert fig1_potential("leaky_relu").activation.params["slope"] == 0.01
+    with pytest.raises(ValueError, match="model"):
+        fig1_potential("swish")
+
+
+def test_linear_stability_limit_of_a_gaussian():
+    # U = q^T diag(lam) q / 2: the leapfrog stability limit is 2 / sqrt(max lam).
+    lam = np.array([1.0, 25.0, 400.0])
+    pot = hmc_lite.gaussian_potential(np.diag(1.0 / lam))
+    q = np.random.default_rng(0).standard_normal((3, 3))
+    np.testing.assert_allclose(linear_stability_limit(pot, q, h=1e-4), 2.0 / 20.0, rtol=1e-6)
+    with pytest.raises(ValueError, match="h"):
+        linear_stability_limit(pot, q, h=0.0)
+    # and the limit is real: just below it leapfrog stays bounded, just above it explodes
+    p = np.zeros((2, 3))
+    start = np.tile([[0.0, 0.0, 1.0]], (2, 1))
+    end = hmc_lite.leapfrog(pot, start, p, np.array([0.099, 0.101]), 200)
+    assert abs(end.position[0, 2]) < 10 and abs(end.position[1, 2]) > 1e3
+
+
+def test_linear_stability_limit_ignores_a_nearby_kink():
+    # U = sum(x^2/2 + |x|): the smooth pieces have Hessian I, so the limit is 2,
+    # also at a point closer to the kink than the difference step.
+    pot = hmc_lite.kinked_product_potential(3, jump=2.0)
+    q = np.array([[3e-7, 0.5, -0.2], [0.4, -1e-7, 2e-7]])
+    np.testing.assert_allclose(linear_stability_limit(pot, q, h=1e-6), 2.0, rtol=1e-4)
