@@ -8,6 +8,8 @@ potentials; :mod:`scaling` holds optimal-scaling formulas; :mod:`datasets`,
 """
 
 from . import datasets
+from .adaptation import AdaptationResult, DualAveragingState, adapt_step_size, dual_averaging_init, dual_averaging_update
+from .checks import IntegratorReport, check_integrator
 from .experiments import GridResult, run_grid
 from .diagnostics import AcceptanceSummary, acceptance_summary, ess, mcse_mean, rhat
 from .integrators import Path, Trajectory, kinetic_energy, leapfrog, leapfrog_path
@@ -22,17 +24,26 @@ from .models import (
     mlp_potential,
 )
 from .potential import Potential, ValueAndGrad
-from .scaling import efficiency_curve, expected_acceptance, optimal_acceptance
+from .scaling import (
+    efficiency_curve,
+    expected_acceptance,
+    kink_variance_constant,
+    optimal_acceptance,
+    optimal_scale,
+    predicted_acceptance,
+)
 from .warmup import WarmupResult, adam, shared_warmup
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AdaptationResult", "DualAveragingState", "adapt_step_size", "dual_averaging_init", "dual_averaging_update",
     "ACTIVATIONS",
     "AcceptanceSummary",
     "Activation",
     "HMCInfo",
     "HMCState",
+    "IntegratorReport",
     "MLPPotential",
     "Path",
     "GridResult",
@@ -42,6 +53,7 @@ __all__ = [
     "ValueAndGrad",
     "WarmupResult",
     "acceptance_summary",
+    "check_integrator",
     "adam",
     "datasets",
     "efficiency_curve",
@@ -57,7 +69,10 @@ __all__ = [
     "leapfrog_path",
     "mcse_mean",
     "mlp_potential",
+    "kink_variance_constant",
     "optimal_acceptance",
+    "optimal_scale",
+    "predicted_acceptance",
     "rhat",
     "run_grid",
     "sample",

@@ -57,7 +57,7 @@ def shared_warmup(
     chains: int,
     rng: np.random.Generator,
     *,
-    n_optim: int = 2000,
+    n_optim: int = 10000,
     learning_rate: float = 0.01,
     step_size: float = 0.001,
     n_steps: int = 50,
