@@ -10,7 +10,7 @@ potentials; :mod:`scaling` holds optimal-scaling formulas; :mod:`datasets`,
 from . import datasets
 from .adaptation import AdaptationResult, DualAveragingState, adapt_step_size, dual_averaging_init, dual_averaging_update
 from .checks import IntegratorReport, check_integrator
-from .experiments import GridResult, run_grid
+from .grid import GridResult, run_grid
 from .diagnostics import AcceptanceSummary, acceptance_summary, ess, mcse_mean, rhat
 from .integrators import Path, Trajectory, kinetic_energy, leapfrog, leapfrog_path
 from .kernel import HMCInfo, HMCState, SampleResult, hmc_step, init_state, sample

@@ -1,9 +1,8 @@
 """Experiments that combine models with the sampler core.
 
-:func:`run_grid` runs HMC for every pair of a step-size grid and a grid of
-numbers of leapfrog steps, all from the same starting positions, as a few large
-vectorised batches (one per number of steps; every step size and chain of that
-batch runs together).
+It builds on :func:`hmc_lite.grid.run_grid` (re-exported here). This module is
+not imported by ``hmc_lite`` itself, so that ``python -m hmc_lite.experiments``
+runs it exactly once.
 
 :func:`run_fig1` is the acceptance-rate experiment of chapter 6 (the paper's
 Figure 1) at a named scale; it also runs from the command line::
@@ -27,8 +26,7 @@ from typing import Callable, NamedTuple, Sequence
 import numpy as np
 
 from .datasets import synthetic
-from .integrators import check_n_steps
-from .kernel import check_n_samples, check_rng, sample
+from .grid import GridResult, run_grid
 from .models import MLPPotential, mlp_potential
 from .potential import Potential, check_positions
 from .warmup import shared_warmup
@@ -49,67 +47,6 @@ __all__ = [
     "load_fig1",
     "main",
 ]
-
-
-class GridResult(NamedTuple):
-    """HMC runs over a grid of step sizes and numbers of steps.
-
-    Attributes
-    ----------
-    step_sizes:
-        Shape ``(S,)``.
-    n_steps:
-        Shape ``(K,)``.
-    positions:
-        Shape ``(S, K, chains, draws, dim)``.
-    accept_prob, energy_error, divergent:
-        Shape ``(S, K, chains, draws)``.
-    """
-
-    step_sizes: np.ndarray
-    n_steps: np.ndarray
-    positions: np.ndarray
-    accept_prob: np.ndarray
-    energy_error: np.ndarray
-    divergent: np.ndarray
-
-
-def run_grid(
-    potential: Potential,
-    start: np.ndarray,
-    step_sizes: Sequence[float],
-    n_steps: Sequence[int],
-    n_samples: int,
-    rng: np.random.Generator,
-) -> GridResult:
-    """Sample from ``start`` (shape ``(chains, dim)``) with every ``(eps, L)`` pair.
-
-    Every setting starts from the same ``chains`` positions, so settings differ
-    only in the sampler, not in where the chains begin. The cost is
-    ``n_samples * sum(n_steps)`` batched gradient evaluations.
-    """
-    check_rng(rng)
-    start = check_positions(start, "start", potential.dim)
-    n_samples = check_n_samples(n_samples)
-    eps = np.asarray(step_sizes, dtype=float).ravel()
-    steps = np.asarray(n_steps).ravel()
-    if eps.size < 1 or steps.size < 1:
-        raise ValueError("step_sizes and n_steps must each hold at least one value")
-    if not np.all(np.isfinite(eps)) or np.any(eps <= 0):
-        raise ValueError(f"step_sizes must be positive and finite; got {step_sizes!r}")
-    steps = check_n_steps(steps, steps.size)
-    chains, dim = start.shape
-    S, K = eps.size, steps.size
-    positions = np.empty((S, K, chains, n_samples, dim))
-    stats = np.empty((3, S, K, chains, n_samples))
-    batch_start = np.tile(start, (S, 1))
-    batch_eps = np.repeat(eps, chains)
-    for k, L in enumerate(steps):
-        res = sample(potential, batch_start, batch_eps, int(L), n_samples, rng)
-        positions[:, k] = res.positions.reshape(S, chains, n_samples, dim)
-        for i, field in enumerate((res.accept_prob, res.energy_error, res.divergent)):
-            stats[i, :, k] = field.reshape(S, chains, n_samples)
-    return GridResult(eps, steps.astype(int), positions, stats[0], stats[1], stats[2].astype(bool))
 
 
 # ---------------------------------------------------------------------------
