@@ -12,7 +12,7 @@ import autograd.numpy as anp
 import numpy as np
 from autograd.extend import defvjp, primitive
 
-from .potential import Potential, check_positions
+from .potential import Potential, ValueAndGrad, check_positions
 
 __all__ = [
     "Activation",
@@ -36,7 +36,7 @@ class Activation(NamedTuple):
     Attributes
     ----------
     name:
-        One of :data:`ACTIVATIONS`.
+        One of :data:`ACTIVATIONS` (or any label for a custom activation).
     fn:
         Elementwise function, differentiable by autograd.
     smooth:
@@ -44,35 +44,110 @@ class Activation(NamedTuple):
         for the piecewise-linear ReLU family, whose derivative jumps at 0.
     params:
         The settings used (slope, sharpness, derivative at zero).
+    value_and_derivative:
+        Optional fast path used by :class:`MLPPotential`: a function
+        ``(z, out_value, out_derivative) -> None`` that writes ``fn(z)`` and
+        ``fn'(z)`` into the two preallocated arrays (same shape as ``z``;
+        ``out_value`` may be ``z`` itself, ``out_derivative`` may not). It
+        must agree with autograd's derivative of ``fn``; the tests check that
+        it does. Custom activations may leave it ``None`` (autograd is used).
     """
 
     name: str
     fn: Callable
     smooth: bool
     params: dict
+    value_and_derivative: Callable | None = None
 
 
 ACTIVATIONS = ("sigmoid", "tanh", "softplus", "relu", "leaky_relu")
 
 
-def _piecewise_linear(slope: float, grad_at_zero: float) -> Callable:
+def _piecewise_linear(slope: float, grad_at_zero: float) -> tuple[Callable, Callable]:
     """``x -> max(x, slope x)`` with derivative 1 for x > 0, ``slope`` for x < 0
-    and exactly ``grad_at_zero`` at x = 0."""
+    and exactly ``grad_at_zero`` at x = 0 (an autograd primitive), and its
+    in-place value-and-derivative twin."""
+
+    def derivative(x, out=None):
+        d = np.greater(x, 0, out=out, casting="unsafe") if out is not None else (x > 0).astype(float)
+        if slope != 0.0:
+            d *= 1.0 - slope
+            d += slope
+        if not np.all(x):  # exact zeros are rare; fix them only when present
+            d[x == 0] = grad_at_zero
+        return d
 
     @primitive
     def f(x):
         return np.where(x > 0, x, slope * x)
 
-    def f_vjp(ans, x):
-        d = np.where(x > 0, 1.0, np.where(x < 0, slope, grad_at_zero))
-        return lambda g: g * d
+    defvjp(f, lambda ans, x: (lambda g: g * derivative(x)))
 
-    defvjp(f, f_vjp)
-    return f
+    def value_and_derivative(z, out_value, out_derivative):
+        derivative(z, out=out_derivative)
+        # max(z, slope z) = z * f'(z) for finite z, including z = 0.
+        np.multiply(z, out_derivative, out=out_value)
+
+    return f, value_and_derivative
 
 
+@primitive
 def _sigmoid(x):
-    return 0.5 * (anp.tanh(0.5 * x) + 1.0)
+    return 0.5 * (np.tanh(0.5 * x) + 1.0)
+
+
+defvjp(_sigmoid, lambda ans, x: (lambda g: g * ans * (1.0 - ans)))
+
+
+def _sigmoid_vd(z, out_value, out_derivative):
+    np.multiply(z, 0.5, out=out_value)
+    np.tanh(out_value, out=out_value)
+    out_value += 1.0
+    out_value *= 0.5
+    np.subtract(1.0, out_value, out=out_derivative)
+    out_derivative *= out_value
+
+
+@primitive
+def _tanh(x):
+    return np.tanh(x)
+
+
+defvjp(_tanh, lambda ans, x: (lambda g: g * (1.0 - ans**2)))
+
+
+def _tanh_vd(z, out_value, out_derivative):
+    np.tanh(z, out=out_value)
+    np.multiply(out_value, out_value, out=out_derivative)
+    np.subtract(1.0, out_derivative, out=out_derivative)
+
+
+def _softplus(beta: float) -> tuple[Callable, Callable]:
+    """``x -> log(1 + exp(beta x)) / beta`` (overflow-free) and its derivative
+    ``sigmoid(beta x)``."""
+
+    @primitive
+    def f(x):
+        return np.logaddexp(0.0, beta * x) / beta
+
+    defvjp(f, lambda ans, x: (lambda g: g * _sigmoid(beta * x)))
+
+    def value_and_derivative(z, out_value, out_derivative):
+        # softplus(t) = max(t, 0) + log1p(exp(-|t|)) and sigmoid(t) = -expm1(-softplus(t)),
+        # both free of overflow and computed in the two buffers only.
+        np.multiply(z, beta, out=out_value)
+        np.abs(out_value, out=out_derivative)
+        np.negative(out_derivative, out=out_derivative)
+        np.exp(out_derivative, out=out_derivative)
+        np.log1p(out_derivative, out=out_derivative)
+        np.maximum(out_value, 0.0, out=out_value)
+        out_value += out_derivative
+        np.negative(out_value, out=out_derivative)
+        np.expm1(out_derivative, out=out_derivative)
+        np.negative(out_derivative, out=out_derivative)
+        out_value /= beta
+
+    return f, value_and_derivative
 
 
 def get_activation(
@@ -89,39 +164,44 @@ def get_activation(
     name:
         ``"sigmoid"``, ``"tanh"``, ``"softplus"``, ``"relu"`` or ``"leaky_relu"``.
     slope:
-        Negative-side slope of ``"leaky_relu"`` (default 0.01).
+        Negative-side slope of ``"leaky_relu"`` (default 0.01), in ``[0, 1)``.
     beta:
         Sharpness of ``"softplus"``: ``log(1 + exp(beta x)) / beta``, which
-        tends to ReLU as ``beta`` grows.
+        tends to ReLU as ``beta`` grows (uniformly, with error at most
+        ``log(2) / beta``).
     grad_at_zero:
-        The value used for the derivative at exactly 0 by the ReLU family.
-        Default: the left derivative (0 for ReLU, ``slope`` for leaky ReLU),
-        the convention of PyTorch. Note that autograd's own derivative of
-        ``np.maximum(0, x)`` is 1/2 at 0; here the choice is explicit.
+        The value used for the derivative at exactly 0 by the ReLU family; any
+        finite number, typically 0, 1/2 or 1. Default: the left derivative
+        (0 for ReLU, ``slope`` for leaky ReLU), the convention of PyTorch.
+        autograd's own derivative of ``np.maximum(0, x)`` is 1/2 at 0; here
+        the choice is explicit. It only matters if a pre-activation is
+        *exactly* 0, which happens with probability 0 for continuous data
+        and continuously distributed parameters.
 
     Raises
     ------
     ValueError
-        For an unknown name or an invalid parameter.
+        For an unknown name or an invalid parameter (the message names it).
     """
-    if name not in ACTIVATIONS:
+    if not isinstance(name, str) or name not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {ACTIVATIONS}; got {name!r}")
     if name == "sigmoid":
-        return Activation(name, _sigmoid, True, {})
+        return Activation(name, _sigmoid, True, {}, _sigmoid_vd)
     if name == "tanh":
-        return Activation(name, anp.tanh, True, {})
+        return Activation(name, _tanh, True, {}, _tanh_vd)
     if name == "softplus":
-        if not np.isfinite(beta) or beta <= 0:
+        if isinstance(beta, bool) or not np.isfinite(beta) or beta <= 0:
             raise ValueError(f"beta must be positive and finite; got {beta!r}")
-        return Activation(name, lambda x: anp.logaddexp(0.0, beta * x) / beta, True, {"beta": beta})
+        fn, vd = _softplus(float(beta))
+        return Activation(name, fn, True, {"beta": float(beta)}, vd)
     lo = 0.0 if name == "relu" else float(slope)
     if name == "leaky_relu" and not (np.isfinite(lo) and 0 <= lo < 1):
         raise ValueError(f"slope must be in [0, 1); got {slope!r}")
     d0 = lo if grad_at_zero is None else float(grad_at_zero)
     if not np.isfinite(d0):
         raise ValueError(f"grad_at_zero must be finite; got {grad_at_zero!r}")
-    params = {"slope": lo, "grad_at_zero": d0}
-    return Activation(name, _piecewise_linear(lo, d0), False, params)
+    fn, vd = _piecewise_linear(lo, d0)
+    return Activation(name, fn, False, {"slope": lo, "grad_at_zero": d0}, vd)
 
 
 # ---------------------------------------------------------------------------
@@ -181,6 +261,21 @@ class MLPPotential(Potential):
     major) followed by the bias ``b`` of shape ``(n_out,)``.
 
     Use :func:`mlp_potential` to build one.
+
+    Notes
+    -----
+    Calling the potential (``pot(theta)``) runs an autograd-differentiable
+    forward pass, so the energy can be composed and differentiated like any
+    other :class:`Potential`. :meth:`value_and_grad`, the hot loop of every
+    sampler, instead runs a hand-written forward and backward pass over the
+    whole batch of chains: every intermediate array of shape
+    ``(chains, n, width)`` is written into a buffer that is reused from call
+    to call (allocating fresh multi-megabyte arrays costs more than the
+    arithmetic), the first layer of a network with one input is an outer
+    product instead of a matrix product, and each activation supplies its
+    value and derivative in one pass. The tests check that both paths agree
+    with each other and with finite differences. Activations without a fast
+    path (custom :class:`Activation` objects) fall back to autograd.
     """
 
     def __init__(
@@ -201,6 +296,7 @@ class MLPPotential(Potential):
         self.shapes = [((a, b), (b,)) for a, b in zip(self.widths[:-1], self.widths[1:])]
         super().__init__(self._energy, dim=sum(a * b + b for (a, b), _ in self.shapes),
                          name=f"MLP {list(self.widths)} {activation.name}")
+        self._buffers: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
 
     def unflatten(self, theta):
         """Split flat parameters ``(chains, dim)`` into ``[(W, b), ...]`` with
@@ -231,14 +327,100 @@ class MLPPotential(Potential):
         prior = anp.sum(theta**2, axis=1) / (2.0 * self.prior_sd**2)
         return misfit + prior
 
+    def energy(self, theta):
+        """The potential of ``theta`` (shape ``(chains, dim)``) as a plain
+        autograd-differentiable function, without input checks.
+
+        Use it to build derived potentials, e.g. the restriction of ``U`` to a
+        two-dimensional slice of parameter space.
+        """
+        return self._energy(theta)
+
+    def _workspace(self, chains: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Reusable ``(value, derivative)`` buffers, one pair per hidden layer."""
+        if chains not in self._buffers:
+            if len(self._buffers) > 4:  # keep memory bounded
+                self._buffers.clear()
+            n = self.x.shape[0]
+            self._buffers[chains] = [(np.empty((chains, n, w)), np.empty((chains, n, w)))
+                                     for w in self.widths[1:-1]]
+        return self._buffers[chains]
+
+    def value_and_grad(self, q: np.ndarray, *, check: bool = True) -> ValueAndGrad:
+        """Potential energies and gradients of a batch of parameter vectors.
+
+        Same result as autograd applied to the energy (see the class notes);
+        ``check=False`` skips input validation, as in :class:`Potential`.
+        """
+        if self.activation.value_and_derivative is None:
+            return super().value_and_grad(q, check=check)
+        if check:
+            q = check_positions(q, "q", self.dim)
+        else:
+            q = np.asarray(q, dtype=float)
+        self.n_grad_calls += 1
+        chains = q.shape[0]
+        x, layers = self.x, self.unflatten(q)
+        act = self.activation.value_and_derivative
+        work = self._workspace(chains)
+        # Forward pass: work[k] = (activation value, activation derivative) of hidden layer k.
+        h = x
+        for k, (W, b) in enumerate(layers[:-1]):
+            value, deriv = work[k]
+            if k == 0 and x.shape[1] == 1:
+                np.multiply(x[None, :, :], W, out=value)  # outer product x_i W_j
+            else:
+                np.matmul(h, W, out=value)
+            value += b[:, None, :]
+            act(value, value, deriv)  # pre-activation -> activation, in place
+            h = value
+        W_out, b_out = layers[-1]
+        resid = np.matmul(h, W_out)[..., 0]  # (chains, N)
+        resid += b_out
+        resid -= self.y
+        prec = 1.0 / self.noise_sd**2
+        energy = 0.5 * prec * np.einsum("cn,cn->c", resid, resid)
+        energy += 0.5 * np.einsum("cd,cd->c", q, q) / self.prior_sd**2
+        # Backward pass, filling the flat gradient layer by layer from the top.
+        grad = q / self.prior_sd**2
+        g = resid * prec  # dU/d(output), (chains, N)
+        offsets = np.cumsum([0] + [a * b + b for (a, b), _ in self.shapes])
+        n_layers = len(layers)
+        for k in range(n_layers - 1, -1, -1):
+            (a, b), _ = self.shapes[k]
+            lo = offsets[k]
+            W, _bias = layers[k]
+            h_in = x if k == 0 else work[k - 1][0]
+            if k == n_layers - 1:  # output layer, width 1: g has shape (chains, N)
+                gW = np.matmul(g[:, None, :], h_in)[:, 0, :, None] if k > 0 else np.matmul(g, h_in)[:, :, None]
+                gb = g.sum(axis=1, keepdims=True)
+            else:  # g has shape (chains, N, b)
+                gW = np.matmul(np.swapaxes(h_in, -1, -2), g) if k > 0 else np.matmul(x.T, g)
+                gb = g.sum(axis=1)
+            grad[:, lo:lo + a * b] += gW.reshape(chains, a * b)
+            grad[:, lo + a * b:lo + a * b + b] += gb
+            if k == 0:
+                break
+            # Propagate to the pre-activations of layer k - 1, overwriting its value buffer.
+            value, deriv = work[k - 1]
+            if k == n_layers - 1:
+                np.multiply(g[:, :, None], W[:, :, 0][:, None, :], out=value)
+            else:
+                np.matmul(g, np.swapaxes(W, -1, -2), out=value)
+            value *= deriv
+            g = value
+        return ValueAndGrad(energy, grad)
+
     def _inputs(self, x):
         if x is None:
             return self.x
         x = np.asarray(x, dtype=float)
-        if x.ndim == 1:
+        if x.ndim == 1 and self.widths[0] == 1:
             x = x[:, None]
         if x.ndim != 2 or x.shape[1] != self.widths[0]:
             raise ValueError(f"x must have shape (n, {self.widths[0]}); got {x.shape}")
+        if not np.all(np.isfinite(x)):
+            raise ValueError("x must be finite")
         return x
 
     def predict(self, theta: np.ndarray, x: np.ndarray | None = None) -> np.ndarray:
@@ -249,9 +431,10 @@ class MLPPotential(Potential):
         inputs ``x`` (default: the training inputs).
         """
         theta = np.asarray(theta, dtype=float)
+        if theta.ndim not in (2, 3):
+            raise ValueError(f"theta must have shape (chains, dim) or (chains, draws, dim); got {theta.shape}")
         x = self._inputs(x)
-        flat = theta.reshape(-1, theta.shape[-1])
-        check_positions(flat, "theta", self.dim)
+        flat = check_positions(theta.reshape(-1, theta.shape[-1]), "theta", self.dim)
         f, _ = self._forward(flat, x)
         return np.asarray(f).reshape(theta.shape[:-1] + (x.shape[0],))
 
@@ -259,7 +442,8 @@ class MLPPotential(Potential):
         """Pre-activations of every hidden layer, each of shape ``(chains, n, width)``.
 
         The potential is not differentiable where one of them is exactly 0
-        (for the ReLU family): these are the *kink surfaces*.
+        (for the ReLU family): these are the *kink surfaces*. Counting sign
+        changes between two parameter vectors counts kink crossings.
         """
         theta = check_positions(theta, "theta", self.dim)
         _, pre = self._forward(theta, self._inputs(x), keep_pre=True)
@@ -267,7 +451,11 @@ class MLPPotential(Potential):
 
     def prior_draw(self, rng: np.random.Generator, chains: int) -> np.ndarray:
         """Draw ``chains`` parameter vectors from the prior ``N(0, prior_sd^2 I)``."""
-        return self.prior_sd * rng.standard_normal((chains, self.dim))
+        if not isinstance(rng, np.random.Generator):
+            raise TypeError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")
+        if isinstance(chains, bool) or int(chains) != chains or chains < 1:
+            raise ValueError(f"chains must be a positive integer; got {chains!r}")
+        return self.prior_sd * rng.standard_normal((int(chains), self.dim))
 
 
 def mlp_potential(
@@ -288,8 +476,8 @@ def mlp_potential(
     y:
         Targets, shape ``(n,)``.
     widths:
-        Layer widths from input to output, e.g. ``[1, 50, 1]``; the output
-        width must be 1.
+        Layer widths from input to output, e.g. ``[1, 50, 1]`` or
+        ``[1, 20, 20, 20, 1]``; the output width must be 1.
     activation:
         A name from :data:`ACTIVATIONS` or an :class:`Activation`.
     noise_sd, prior_sd:
@@ -298,6 +486,14 @@ def mlp_potential(
     **activation_options:
         ``slope``, ``beta`` or ``grad_at_zero``, passed to :func:`get_activation`.
 
+    Raises
+    ------
+    ValueError
+        For bad shapes, non-finite data, bad widths, non-positive scales or an
+        unknown activation; the message names the argument.
+    TypeError
+        If ``activation`` is neither a name nor an :class:`Activation`.
+
     Examples
     --------
     >>> x = np.linspace(0, 4, 5)[:, None]; y = np.cos(2 * x[:, 0])
@@ -305,23 +501,36 @@ def mlp_potential(
     >>> pot.dim, pot(np.zeros((2, pot.dim))).shape
     (10, (2,))
     """
-    x = np.asarray(x, dtype=float)
+    try:
+        x = np.asarray(x, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"x must be a numeric array; got {type(x).__name__}") from err
+    try:
+        y = np.asarray(y, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"y must be a numeric array; got {type(y).__name__}") from err
     if x.ndim == 1:
         x = x[:, None]
-    y = np.asarray(y, dtype=float)
-    widths = list(widths)
-    if len(widths) < 2 or any(int(w) != w or w < 1 for w in widths):
+    try:
+        widths = list(widths)
+    except TypeError as err:
+        raise TypeError(f"widths must be a sequence of positive integers; got {widths!r}") from err
+    if len(widths) < 2 or any(isinstance(w, bool) or not isinstance(w, (int, np.integer)) or w < 1
+                              for w in widths):
         raise ValueError(f"widths must be at least two positive integers; got {widths!r}")
     if widths[-1] != 1:
         raise ValueError(f"widths must end with an output width of 1; got {widths!r}")
-    if x.ndim != 2 or x.shape[1] != widths[0]:
-        raise ValueError(f"x must have shape (n, {widths[0]}); got {x.shape}")
+    if x.ndim != 2 or x.shape[1] != widths[0] or x.shape[0] < 1:
+        raise ValueError(f"x must have shape (n, {widths[0]}) with n >= 1; got {x.shape}")
     if y.shape != (x.shape[0],):
         raise ValueError(f"y must have shape ({x.shape[0]},); got {y.shape}")
-    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
-        raise ValueError("x and y must be finite")
+    if not np.all(np.isfinite(x)):
+        raise ValueError("x must be finite; it contains NaN or infinite values")
+    if not np.all(np.isfinite(y)):
+        raise ValueError("y must be finite; it contains NaN or infinite values")
     for label, v in (("noise_sd", noise_sd), ("prior_sd", prior_sd)):
-        if not np.isfinite(v) or v <= 0:
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) \
+                or not np.isfinite(v) or v <= 0:
             raise ValueError(f"{label} must be positive and finite; got {v!r}")
     if isinstance(activation, str):
         act = get_activation(activation, **activation_options)
@@ -331,4 +540,4 @@ def mlp_potential(
         act = activation
     else:
         raise TypeError(f"activation must be a name or an Activation; got {type(activation).__name__}")
-    return MLPPotential(x, y, widths, act, noise_sd, prior_sd)
+    return MLPPotential(x.copy(), y.copy(), [int(w) for w in widths], act, noise_sd, prior_sd)
