@@ -306,8 +306,19 @@ def adapt_step_size(
     step size is adapted on one noisy acceptance per transition, so its
     iterates wander widely and their average ends up scattered and, on
     average, on the cautious side: fresh transitions then accept more than
-    the target (by about 0.05-0.1 on the Gaussians of the test suite). Use ``"per_chain"`` (or group labels) when chains sample
-    different targets or are meant to reach different acceptance rates.
+    the target (by about 0.05-0.1 on the Gaussians of the test suite). Use
+    ``"per_chain"`` (or group labels) when chains sample different targets or
+    are meant to reach different acceptance rates.
+
+    **What is matched.** Dual averaging makes the mean acceptance *over the
+    adaptation transitions*, whose iterates fluctuate, equal to the target;
+    the acceptance at the averaged step size can differ. Where the acceptance
+    falls off a cliff at the leapfrog stability limit (as on Bayesian neural
+    networks), the target is met by mixing divergent transitions with
+    well-accepted ones, and fresh transitions at the averaged step size accept
+    far more than a moderate target. Start adaptation from chains near
+    equilibrium: the stability limit in the typical set can be much smaller
+    than at a mode.
 
     Adaptation changes the kernel as it goes, so the adaptation transitions
     are not draws from the target: discard them and sample afterwards with
