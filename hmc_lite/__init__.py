@@ -1,17 +1,30 @@
 """hmc_lite: a small, readable Hamiltonian Monte Carlo library for the book
 *HMC on ReLU networks is inefficient*.
 
-Layers: the sampler core (:mod:`potential`, :mod:`integrators`, :mod:`kernel`,
-:mod:`diagnostics`) knows nothing of neural networks; :mod:`models` builds
-potentials; :mod:`scaling` holds optimal-scaling formulas; :mod:`datasets`,
-:mod:`warmup` and :mod:`plotting` serve the chapters.
+Layers, each importing only the ones above it:
+
+- the sampler core: :mod:`~hmc_lite.potential`, :mod:`~hmc_lite.integrators`,
+  :mod:`~hmc_lite.kernel`, :mod:`~hmc_lite.diagnostics`, :mod:`~hmc_lite.adaptation`,
+  :mod:`~hmc_lite.checks` (knows nothing of neural networks);
+- targets: :mod:`~hmc_lite.models` (Gaussian, kinked product targets, Bayesian MLPs)
+  and the formulas of :mod:`~hmc_lite.scaling`;
+- data and runs: :mod:`~hmc_lite.datasets`, :mod:`~hmc_lite.warmup`,
+  :mod:`~hmc_lite.grid`, and (imported on demand) :mod:`hmc_lite.experiments`
+  and :mod:`hmc_lite.benchmark`;
+- :mod:`~hmc_lite.plotting`, the book's figure style (imported on demand).
 """
 
 from . import datasets
-from .adaptation import AdaptationResult, DualAveragingState, adapt_step_size, dual_averaging_init, dual_averaging_update
+from .adaptation import (
+    AdaptationResult,
+    DualAveragingState,
+    adapt_step_size,
+    dual_averaging_init,
+    dual_averaging_update,
+)
 from .checks import IntegratorReport, check_integrator
-from .grid import GridResult, run_grid
 from .diagnostics import AcceptanceSummary, acceptance_summary, ess, mcse_mean, rhat
+from .grid import GridResult, run_grid
 from .integrators import Path, Trajectory, kinetic_energy, leapfrog, leapfrog_path
 from .kernel import HMCInfo, HMCState, SampleResult, hmc_step, init_state, sample
 from .models import (
@@ -37,44 +50,48 @@ from .warmup import WarmupResult, adam, shared_warmup
 __version__ = "0.1.0"
 
 __all__ = [
-    "AdaptationResult", "DualAveragingState", "adapt_step_size", "dual_averaging_init", "dual_averaging_update",
-    "ACTIVATIONS",
+    "acceptance_summary",
     "AcceptanceSummary",
     "Activation",
-    "HMCInfo",
-    "HMCState",
-    "IntegratorReport",
-    "MLPPotential",
-    "Path",
-    "GridResult",
-    "Potential",
-    "SampleResult",
-    "Trajectory",
-    "ValueAndGrad",
-    "WarmupResult",
-    "acceptance_summary",
-    "check_integrator",
+    "ACTIVATIONS",
     "adam",
+    "adapt_step_size",
+    "AdaptationResult",
+    "check_integrator",
     "datasets",
+    "dual_averaging_init",
+    "dual_averaging_update",
+    "DualAveragingState",
     "efficiency_curve",
     "ess",
     "expected_acceptance",
     "gaussian_potential",
     "get_activation",
+    "GridResult",
     "hmc_step",
+    "HMCInfo",
+    "HMCState",
     "init_state",
+    "IntegratorReport",
     "kinetic_energy",
+    "kink_variance_constant",
     "kinked_product_potential",
     "leapfrog",
     "leapfrog_path",
     "mcse_mean",
     "mlp_potential",
-    "kink_variance_constant",
+    "MLPPotential",
     "optimal_acceptance",
     "optimal_scale",
+    "Path",
+    "Potential",
     "predicted_acceptance",
     "rhat",
     "run_grid",
     "sample",
+    "SampleResult",
     "shared_warmup",
+    "Trajectory",
+    "ValueAndGrad",
+    "WarmupResult",
 ]
