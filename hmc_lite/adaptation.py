@@ -29,7 +29,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .integrators import check_n_steps
+from .integrators import check_n_steps, per_chain
 from .kernel import HMCState, check_rng, hmc_step, init_state
 from .potential import Potential
 
@@ -121,19 +121,6 @@ def _positive_finite(value, name: str) -> float:
     if not np.isfinite(v) or v <= 0:
         raise ValueError(f"{name} must be positive and finite; got {value!r}")
     return v
-
-
-def _per_chain(value, name: str, chains: int) -> np.ndarray:
-    """A scalar or ``(chains,)`` array of floats, broadcast to ``(chains,)``."""
-    if isinstance(value, bool):
-        raise TypeError(f"{name} must be a number or an array of numbers; got {value!r}")
-    try:
-        arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} must be a number or an array of numbers; got {value!r}") from err
-    if arr.ndim > 1 or (arr.ndim == 1 and arr.shape[0] != chains):
-        raise ValueError(f"{name} must be a scalar or have shape ({chains},); got shape {arr.shape}")
-    return np.broadcast_to(arr, (chains,)).copy()
 
 
 def _check_dual_averaging_settings(gamma: float, t0: float, kappa: float) -> None:
@@ -343,10 +330,10 @@ def adapt_step_size(
     state = init_state(potential, initial_position)
     chains = state.position.shape[0]
 
-    eps0 = _per_chain(step_size, "step_size", chains)
+    eps0 = per_chain(step_size, "step_size", chains)
     if not np.all(np.isfinite(eps0)) or np.any(eps0 <= 0):
         raise ValueError(f"step_size must be positive and finite; got {step_size!r}")
-    delta = _per_chain(target_accept, "target_accept", chains)
+    delta = per_chain(target_accept, "target_accept", chains)
     if not np.all((delta > 0) & (delta < 1)):
         raise ValueError(f"target_accept must lie strictly between 0 and 1; got {target_accept!r}")
 
@@ -355,7 +342,7 @@ def adapt_step_size(
     fixed_steps = None if n_steps is None else check_n_steps(n_steps, chains)
     lengths = None
     if path_length is not None:
-        lengths = _per_chain(path_length, "path_length", chains)
+        lengths = per_chain(path_length, "path_length", chains)
         if not np.all(np.isfinite(lengths)) or np.any(lengths <= 0):
             raise ValueError(f"path_length must be positive and finite; got {path_length!r}")
         if isinstance(max_n_steps, bool) or int(max_n_steps) != max_n_steps or max_n_steps < 1:
@@ -368,7 +355,7 @@ def adapt_step_size(
     group_delta = _one_per_group(delta, index, k, "target_accept")
     group_mu = None
     if mu is not None:
-        group_mu = _one_per_group(_per_chain(mu, "mu", chains), index, k, "mu")
+        group_mu = _one_per_group(per_chain(mu, "mu", chains), index, k, "mu")
     da = dual_averaging_init(group_eps0, group_mu)
 
     eps_trace = np.empty((chains, n_adapt))

@@ -31,6 +31,7 @@ __all__ = [
     "leapfrog_path",
     "kinetic_energy",
     "check_step_size",
+    "per_chain",
     "check_n_steps",
 ]
 
@@ -79,17 +80,29 @@ def kinetic_energy(p: np.ndarray) -> np.ndarray:
     return 0.5 * np.sum(np.square(p), axis=-1)
 
 
+def per_chain(value: float | np.ndarray, name: str, chains: int) -> np.ndarray:
+    """A number or one number per chain, as a float array of shape ``(chains,)``.
+
+    Raises ``TypeError`` for non-numbers (booleans included) and ``ValueError``
+    for a wrong shape, naming the argument ``name``.
+    """
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be a number or an array of numbers; got {value!r}")
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name} must be a number or an array of numbers; got {value!r}") from err
+    if arr.ndim > 1 or (arr.ndim == 1 and arr.shape[0] != chains):
+        raise ValueError(f"{name} must be a scalar or have shape ({chains},); got shape {arr.shape}")
+    return np.broadcast_to(arr, (chains,)).copy()
+
+
 def check_step_size(step_size: float | np.ndarray, chains: int) -> np.ndarray:
     """Return the step size as an array of shape ``(chains,)`` or raise ``ValueError``."""
-    try:
-        eps = np.asarray(step_size, dtype=float)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"step_size must be a number or an array of numbers, got {step_size!r}") from err
-    if eps.ndim > 1 or (eps.ndim == 1 and eps.shape[0] != chains):
-        raise ValueError(f"step_size must be a scalar or have shape ({chains},); got {eps.shape}")
+    eps = per_chain(step_size, "step_size", chains)
     if not np.all(np.isfinite(eps)) or np.any(eps <= 0):
         raise ValueError(f"step_size must be positive and finite; got {step_size!r}")
-    return np.broadcast_to(eps, (chains,)).copy()
+    return eps
 
 
 def check_n_steps(n_steps: int | np.ndarray, chains: int) -> np.ndarray:
