@@ -30,7 +30,7 @@ book: $(STAMP)
 	@echo "Open $(abspath _build/html/index.html) in a browser."
 
 test: $(STAMP)
-	$(BIN)/python -m pytest --nbval-lax --nbval-cell-timeout=150 tests book
+	$(BIN)/python -m pytest --nbval-lax --nbval-cell-timeout=150 --doctest-modules tests hmc_lite book
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_potential.py
