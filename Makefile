@@ -1,5 +1,6 @@
 # Two commands do everything on a fresh machine with Python >= 3.11 and make:
-#   make book   build the HTML book (creates .venv and installs requirements.txt if needed)
+#   make book   build the HTML book (creates .venv and installs requirements.txt if needed);
+#               fails, naming the chapter and cell, if any chapter fails to execute
 #   make test   run every test: hmc_lite, every chapter under nbval, the strict book build
 PYTHON ?= python3
 VENV   ?= .venv
@@ -26,7 +27,7 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 install: $(STAMP)
 
 book: $(STAMP)
-	$(BIN)/jupyter-book build .
+	$(BIN)/python tools/build_book.py
 	@echo "Open $(abspath _build/html/index.html) in a browser."
 
 test: $(STAMP)

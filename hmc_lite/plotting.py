@@ -1,11 +1,24 @@
-"""One look for every figure of the book."""
+"""One look for every figure of the book, and figures that display under any backend.
+
+Figures reach a page in two ways: a chapter glues them (``glue("fig-...", fig)``),
+or a solution shows them (:func:`show`). Both go through IPython's display
+machinery, which only renders a matplotlib figure as an image when a PNG
+formatter is registered for it. The inline backend registers one, but a kernel
+started with ``MPLBACKEND=Agg`` (as ``make book`` and the tests do) would not,
+and the page would show the text ``<Figure size ...>``. :func:`use_style`
+therefore registers the formatter itself, so that the same notebook shows its
+figures in JupyterLab, Colab, ``nbclient`` and the HTML book, whatever the
+backend.
+"""
 
 from __future__ import annotations
 
 import matplotlib as mpl
+import matplotlib.pyplot as plt
 import seaborn as sns
+from matplotlib.figure import Figure
 
-__all__ = ["use_style", "ACTIVATION_COLORS", "activation_color"]
+__all__ = ["use_style", "ACTIVATION_COLORS", "activation_color", "enable_figure_display", "show"]
 
 #: One colour per activation, used by every chapter (seaborn's colour-blind palette).
 ACTIVATION_COLORS = dict(
@@ -24,9 +37,42 @@ def activation_color(name: str) -> str:
         raise ValueError(f"no colour for {name!r}; known: {sorted(ACTIVATION_COLORS)}") from None
 
 
+def enable_figure_display() -> bool:
+    """Register a PNG formatter for matplotlib figures in the running IPython kernel.
+
+    Afterwards ``IPython.display.display(fig)`` and ``myst_nb.glue(name, fig)``
+    produce an ``image/png`` output under every matplotlib backend, Agg included.
+    Returns ``False`` (and does nothing) outside IPython.
+    """
+    try:
+        from IPython import get_ipython
+        from IPython.core.pylabtools import print_figure
+    except ImportError:  # pragma: no cover - IPython is a dependency of the book
+        return False
+    shell = get_ipython()
+    if shell is None:
+        return False
+    formatter = shell.display_formatter.formatters["image/png"]
+    formatter.for_type(Figure, lambda fig: print_figure(fig, "png", bbox_inches="tight"))
+    return True
+
+
+def show(fig: Figure) -> None:
+    """Display ``fig`` as an image in the notebook, then close it.
+
+    Unlike ``plt.show()``, this works whatever the backend, and closing the
+    figure keeps the inline backend from drawing it a second time.
+    """
+    from IPython.display import display
+
+    display(fig)
+    plt.close(fig)
+
+
 def use_style() -> None:
-    """Set the book's matplotlib/seaborn style: white grid, colour-blind palette,
-    readable fonts, tight layout and crisp inline figures."""
+    """Set the book's matplotlib/seaborn style (white grid, colour-blind palette,
+    readable fonts, tight layout) and make figures display as images in IPython
+    under any backend (:func:`enable_figure_display`)."""
     sns.set_theme(context="notebook", style="whitegrid", palette="colorblind")
     mpl.rcParams.update(
         {
@@ -41,3 +87,4 @@ def use_style() -> None:
             "lines.linewidth": 1.8,
         }
     )
+    enable_figure_display()

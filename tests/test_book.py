@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import os
 import pathlib
-import shutil
 import subprocess
+import re
 import sys
+from typing import NamedTuple
 
 import pytest
 import yaml
@@ -60,17 +61,108 @@ def test_notebook_imports_hmc_lite_and_installs_from_the_configured_repository(p
         assert f"git+{url}" in code, f"{path.name}: the Colab install line must use {url}"
 
 
-@pytest.mark.book
-def test_strict_build(tmp_path):
-    """Build the whole book from clean, with warnings as errors."""
-    jb = shutil.which("jupyter-book") or str(pathlib.Path(sys.executable).parent / "jupyter-book")
-    env = dict(os.environ, MPLBACKEND="Agg")
+# --- The built book -------------------------------------------------------------------
+# One strict build from clean (warnings are errors, every chapter executed) is shared by the
+# tests below, which read the HTML that readers see and the notebooks as nbclient executed
+# them (what JupyterLab, Binder and Colab show).
+
+FIGURE_NAME = re.compile(r"```\{(?:glue:figure|figure)\}[^\n]*\n(?::[^\n]*\n)*?:name: (\S+)")
+GLUE_INLINE = re.compile(r"\{glue(?::text)?\}`[^`]+`")
+MAKES_FIGURE = re.compile(r"plt\.(?:subplots|figure)\(")
+
+
+class BuiltBook(NamedTuple):
+    returncode: int
+    log: str
+    html: pathlib.Path
+    executed: pathlib.Path
+
+
+@pytest.fixture(scope="module")
+def built_book(tmp_path_factory) -> BuiltBook:
+    out = tmp_path_factory.mktemp("book")
+    env = dict(os.environ, MPLBACKEND="Agg")  # figures must not depend on the backend
     proc = subprocess.run(
-        [jb, "build", str(ROOT), "--path-output", str(tmp_path), "-W", "-n", "--keep-going", "--all"],
+        [sys.executable, str(ROOT / "tools" / "build_book.py"), str(ROOT),
+         "--path-output", str(out), "--all"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800,
     )
-    tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-60:])
-    assert proc.returncode == 0, f"strict build failed:\n{tail}"
-    html = tmp_path / "_build" / "html"
+    build = out / "_build"
+    return BuiltBook(proc.returncode, proc.stdout + proc.stderr, build / "html",
+                     build / "jupyter_execute")
+
+
+def _markdown(path: pathlib.Path) -> str:
+    nb = json.loads(path.read_text())
+    return "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+
+
+def _page(book: BuiltBook, chapter: pathlib.Path) -> str:
+    page = book.html / chapter.relative_to(ROOT).with_suffix(".html")
+    assert page.exists(), f"no page for {chapter.name}"
+    return page.read_text()
+
+
+def _visible_text(html: str) -> str:
+    """The page's prose: no scripts, styles or code listings, no tags."""
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    html = re.sub(r'<div class="highlight.*?</pre>', " ", html, flags=re.S)
+    html = re.sub(r'<div class="cell_output.*?</div>\s*</div>', " ", html, flags=re.S)
+    return re.sub(r"<[^>]+>", " ", html)
+
+
+@pytest.mark.book
+def test_strict_build(built_book):
+    """The whole book builds from clean with warnings as errors (a failing chapter fails)."""
+    tail = "\n".join(built_book.log.splitlines()[-80:])
+    assert built_book.returncode == 0, f"strict build failed:\n{tail}"
     for entry in _toc_files():
-        assert (html / f"{entry}.html").exists(), f"no page for {entry}"
+        assert (built_book.html / f"{entry}.html").exists(), f"no page for {entry}"
+
+
+@pytest.mark.book
+@pytest.mark.parametrize("chapter", _chapters(), ids=lambda p: p.name)
+def test_every_named_figure_is_an_image_on_its_page(built_book, chapter):
+    html = _page(built_book, chapter)
+    for name in FIGURE_NAME.findall(_markdown(chapter)):
+        match = re.search(rf'<figure[^>]*id="{re.escape(name)}"[^>]*>(.*?)</figure>', html, re.S)
+        assert match, f"{chapter.name}: figure {name} is not on the page"
+        assert "<img" in match.group(1), f"{chapter.name}: figure {name} has no image"
+
+
+@pytest.mark.book
+@pytest.mark.parametrize("chapter", _chapters(), ids=lambda p: p.name)
+def test_every_glued_number_is_filled_in(built_book, chapter):
+    html = _page(built_book, chapter)
+    wanted = len(GLUE_INLINE.findall(_markdown(chapter)))
+    pasted = re.findall(r'<span class="pasted-text">(.*?)</span>', html, re.S)
+    assert len(pasted) == wanted, f"{chapter.name}: {wanted} glued values, {len(pasted)} pasted"
+    assert all(p.strip() for p in pasted), f"{chapter.name}: an empty glued value"
+
+
+@pytest.mark.book
+def test_no_placeholders_raw_roles_or_reports_in_the_html(built_book):
+    assert not (built_book.html / "reports").exists(), "execution reports were published"
+    pages = sorted(built_book.html.rglob("*.html"))
+    assert pages
+    for page in pages:
+        html = page.read_text()
+        name = page.relative_to(built_book.html)
+        assert "<Figure size" not in html and "&lt;Figure size" not in html, f"{name}: figure as text"
+        assert 'class="xref' not in html, f"{name}: an unresolved cross-reference"
+        text = _visible_text(html)
+        for raw in ("{glue", "{numref}", "{prf:ref}", "{ref}", "{cite", "{doc}"):
+            assert raw not in text, f"{name}: raw role {raw} in the text"
+
+
+@pytest.mark.book
+@pytest.mark.parametrize("chapter", _chapters(), ids=lambda p: p.name)
+def test_figures_are_visible_in_the_executed_notebook(built_book, chapter):
+    """In Jupyter, Binder and Colab each cell that draws a figure shows it as a PNG."""
+    executed = built_book.executed / chapter.relative_to(ROOT)
+    assert executed.exists(), f"{chapter.name} was not executed"
+    nb = json.loads(executed.read_text())
+    for i, cell in enumerate(nb["cells"]):
+        if cell["cell_type"] == "code" and MAKES_FIGURE.search("".join(cell["source"])):
+            images = [o for o in cell.get("outputs", []) if "image/png" in o.get("data", {})]
+            assert images, f"{chapter.name}, cell {i}: draws a figure but shows no image"

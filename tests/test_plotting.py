@@ -1,0 +1,61 @@
+"""The book's figure helpers: figures display as PNG images whatever the backend."""
+
+from __future__ import annotations
+
+import matplotlib
+import matplotlib.pyplot as plt
+import pytest
+from IPython.core.formatters import format_display_data
+from IPython.core.interactiveshell import InteractiveShell
+
+from hmc_lite import plotting
+
+
+@pytest.fixture
+def shell():
+    shell = InteractiveShell.instance()
+    yield shell
+    InteractiveShell.clear_instance()
+
+
+def test_figures_render_as_png_under_agg(shell):
+    assert matplotlib.get_backend().lower() == "agg"  # the backend of make book and make test
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1])
+    shell.display_formatter.formatters["image/png"].pop(type(fig), None)
+    before, _ = format_display_data(fig)
+    assert "image/png" not in before  # the bug: only "<Figure size ...>" as text
+    assert plotting.enable_figure_display() is True
+    after, _ = format_display_data(fig)
+    assert after["image/png"][:8] == b"\x89PNG\r\n\x1a\n"
+    plt.close(fig)
+
+
+def test_use_style_enables_figure_display(shell):
+    plotting.use_style()
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [1, 0])
+    data, _ = format_display_data(fig)
+    assert "image/png" in data
+    plt.close(fig)
+
+
+def test_show_displays_and_closes(shell, monkeypatch):
+    plotting.enable_figure_display()
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
+    fig = plt.figure()
+    plotting.show(fig)
+    assert shown == [fig]
+    assert not plt.fignum_exists(fig.number)
+
+
+def test_outside_ipython_nothing_is_registered():
+    InteractiveShell.clear_instance()
+    assert plotting.enable_figure_display() is False
+
+
+def test_activation_color_names_unknown_activation():
+    assert plotting.activation_color("relu").startswith("#")
+    with pytest.raises(ValueError, match="gelu"):
+        plotting.activation_color("gelu")
