@@ -4,6 +4,10 @@ The effective sample size and split R-hat follow the formulas used by Stan and
 ArviZ (Geyer's initial monotone sequence on split chains; Gelman et al.'s
 potential scale reduction). The test suite checks them against ArviZ, which is
 not imported here so that the package stays light.
+
+For replicated runs, :func:`t_interval`, :func:`mode_summary` (the mode, not the
+chain, as the unit of replication), :func:`paired_difference` and :func:`holm`
+use Student's t distribution from :mod:`scipy.stats`.
 """
 
 from __future__ import annotations
@@ -11,8 +15,13 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+from scipy import stats
 
-__all__ = ["ess", "rhat", "AcceptanceSummary", "acceptance_summary", "mcse_mean"]
+__all__ = [
+    "ess", "rhat", "AcceptanceSummary", "acceptance_summary", "mcse_mean",
+    "t_interval", "ModeSummary", "mode_summary", "PairedDifference", "paired_difference",
+    "HolmResult", "holm",
+]
 
 
 def _as_draws(x: np.ndarray, name: str = "x") -> np.ndarray:
@@ -116,3 +125,214 @@ def acceptance_summary(accept_prob: np.ndarray) -> AcceptanceSummary:
     chains = per_chain.shape[0]
     sd = float(per_chain.std(ddof=1)) if chains > 1 else float("nan")
     return AcceptanceSummary(float(per_chain.mean()), sd, sd / np.sqrt(chains))
+
+
+# ---------------------------------------------------------------------------
+# Statistics of replicates
+# ---------------------------------------------------------------------------
+
+
+def _check_level(level: float) -> float:
+    if isinstance(level, bool) or not isinstance(level, (int, float, np.integer, np.floating)) \
+            or not 0 < level < 1:
+        raise ValueError(f"level must lie strictly between 0 and 1; got {level!r}")
+    return float(level)
+
+
+def _replicates(values: np.ndarray, name: str) -> np.ndarray:
+    try:
+        arr = np.asarray(values, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name} must be a numeric array; got {type(values).__name__}") from err
+    if arr.ndim != 1 or arr.size < 1:
+        raise ValueError(f"{name} must be a non-empty one-dimensional array; got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite; it contains NaN or infinite values")
+    return arr
+
+
+def t_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float]:
+    """Student-t confidence interval ``mean -+ t_{n-1} sd / sqrt(n)`` for the mean.
+
+    ``values`` are ``n`` independent replicates, shape ``(n,)``. Returns
+    ``(low, high)``; both are NaN when ``n = 1``.
+
+    Examples
+    --------
+    >>> low, high = t_interval([1.0, 2.0, 3.0])
+    >>> round(low, 3), round(high, 3)
+    (-0.484, 4.484)
+    """
+    x = _replicates(values, "values")
+    level = _check_level(level)
+    n = x.size
+    if n < 2:
+        return float("nan"), float("nan")
+    half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * float(x.std(ddof=1)) / np.sqrt(n)
+    return float(x.mean() - half), float(x.mean() + half)
+
+
+class ModeSummary(NamedTuple):
+    """Output of :func:`mode_summary`: a mean over modes with its uncertainty.
+
+    Attributes
+    ----------
+    mean:
+        The mean over modes of the per-mode means.
+    standard_error:
+        ``sd / sqrt(n_modes)`` of the per-mode means (NaN for one mode).
+    n_modes:
+        The number of modes (the replicates).
+    low, high:
+        The Student-t confidence interval (with ``n_modes - 1`` degrees of
+        freedom) at ``level``.
+    level:
+        Its confidence level.
+    mode_means:
+        The per-mode means, shape ``(n_modes,)``, in the order of the sorted
+        labels.
+    """
+
+    mean: float
+    standard_error: float
+    n_modes: int
+    low: float
+    high: float
+    level: float
+    mode_means: np.ndarray
+
+
+def mode_summary(values: np.ndarray, mode: np.ndarray, level: float = 0.95) -> ModeSummary:
+    """Average per-chain ``values`` within each mode, then summarise over modes.
+
+    Chains started around the same mode share its basin and are not
+    independent replicates of a posterior-wide quantity; the modes, found
+    from independent starting points, are. So the unit of replication is the
+    mode: ``values`` (shape ``(chains,)``) are averaged within each label of
+    ``mode`` (shape ``(chains,)``, e.g. :attr:`~hmc_lite.EquilibriumResult.mode`),
+    and the mean, standard error and t interval are those of the per-mode
+    means.
+
+    Examples
+    --------
+    >>> s = mode_summary([1.0, 3.0, 5.0, 7.0], [0, 0, 1, 1])
+    >>> s.mean, s.n_modes, s.mode_means.tolist()
+    (4.0, 2, [2.0, 6.0])
+    """
+    x = _replicates(values, "values")
+    labels = np.asarray(mode)
+    if labels.shape != x.shape:
+        raise ValueError(f"mode must have the shape of values {x.shape}; got {labels.shape}")
+    _, index = np.unique(labels, return_inverse=True)
+    index = index.reshape(x.shape)
+    means = np.bincount(index, weights=x) / np.bincount(index)
+    level = _check_level(level)
+    k = means.size
+    se = float(means.std(ddof=1) / np.sqrt(k)) if k > 1 else float("nan")
+    low, high = t_interval(means, level)
+    return ModeSummary(float(means.mean()), se, int(k), low, high, level, means)
+
+
+class PairedDifference(NamedTuple):
+    """Output of :func:`paired_difference`, the paired t test of ``a - b``.
+
+    Attributes
+    ----------
+    mean:
+        Mean of the differences ``a - b``.
+    standard_error:
+        ``sd(a - b) / sqrt(n)``.
+    t:
+        ``mean / standard_error``.
+    p_value:
+        Two-sided p value of ``t`` under Student's t with ``n - 1`` degrees of
+        freedom (the null hypothesis: mean difference 0).
+    low, high:
+        The t confidence interval of the mean difference at ``level``.
+    level:
+        Its confidence level.
+    n:
+        The number of pairs.
+    """
+
+    mean: float
+    standard_error: float
+    t: float
+    p_value: float
+    low: float
+    high: float
+    level: float
+    n: int
+
+
+def paired_difference(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> PairedDifference:
+    """Paired comparison of ``a`` and ``b``, shape ``(n,)`` each (e.g. one value per mode).
+
+    Same statistic and p value as :func:`scipy.stats.ttest_rel`, with the
+    interval and the standard error alongside. Needs at least two pairs.
+
+    Examples
+    --------
+    >>> d = paired_difference([2.0, 3.0, 5.0], [1.0, 1.0, 2.0])
+    >>> d.mean, round(d.t, 3)
+    (2.0, 3.464)
+    """
+    x = _replicates(a, "a")
+    y = _replicates(b, "b")
+    if x.shape != y.shape:
+        raise ValueError(f"b must have the shape of a {x.shape}; got {y.shape}")
+    if x.size < 2:
+        raise ValueError(f"a and b need at least 2 pairs; got {x.size}")
+    level = _check_level(level)
+    d = x - y
+    n = d.size
+    mean = float(d.mean())
+    se = float(d.std(ddof=1) / np.sqrt(n))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = mean / se if se > 0 else (0.0 if mean == 0 else np.copysign(np.inf, mean))
+    p = float(2 * stats.t.sf(abs(t), n - 1))
+    low, high = t_interval(d, level)
+    return PairedDifference(mean, se, float(t), p, low, high, level, int(n))
+
+
+class HolmResult(NamedTuple):
+    """Output of :func:`holm`; both fields have the shape of the p values.
+
+    Attributes
+    ----------
+    adjusted:
+        Holm-adjusted p values (compare them with ``alpha``).
+    reject:
+        Which null hypotheses are rejected at family-wise error rate ``alpha``.
+    """
+
+    adjusted: np.ndarray
+    reject: np.ndarray
+
+
+def holm(p_values: np.ndarray, alpha: float = 0.05) -> HolmResult:
+    """Holm-Bonferroni step-down correction for ``m`` tests.
+
+    With the p values sorted, ``p_(1) <= ... <= p_(m)``, the adjusted values
+    are ``max_{j <= i} min(1, (m - j + 1) p_(j))``; the hypotheses whose
+    adjusted p value is at most ``alpha`` are rejected, which keeps the
+    family-wise error rate at ``alpha`` under any dependence between the tests.
+
+    Examples
+    --------
+    >>> res = holm([0.01, 0.04, 0.03])
+    >>> res.adjusted.round(2).tolist(), res.reject.tolist()
+    ([0.03, 0.06, 0.06], [True, False, False])
+    """
+    p = _replicates(p_values, "p_values")
+    if np.any((p < 0) | (p > 1)):
+        raise ValueError(f"p_values must lie in [0, 1]; got {p_values!r}")
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.integer, np.floating)) \
+            or not 0 < alpha < 1:
+        raise ValueError(f"alpha must lie strictly between 0 and 1; got {alpha!r}")
+    m = p.size
+    order = np.argsort(p, kind="stable")
+    scaled = np.minimum(1.0, (m - np.arange(m)) * p[order])
+    adjusted = np.empty(m)
+    adjusted[order] = np.maximum.accumulate(scaled)
+    return HolmResult(adjusted, adjusted <= alpha)
