@@ -7,6 +7,12 @@ leapfrog step of size ``eps`` is the composition
     q <- q + eps p                   (drift)
     p <- p - (eps / 2) grad U(q)     (half kick)
 
+With a diagonal mass matrix ``M = diag(1 / inverse_mass)`` the kinetic energy
+is ``p^T M^-1 p / 2`` and the drift is ``q <- q + eps M^-1 p``; the default
+``inverse_mass=None`` is unit mass (and the very same arithmetic). Preconditioning
+with ``inverse_mass`` equal to the variances of the target is the same as
+running unit-mass HMC on the standardised coordinates ``q / sqrt(inverse_mass)``.
+
 Consecutive half kicks are merged, so ``L`` steps cost ``L`` gradient
 evaluations when the gradient at the starting point is already known (it is
 passed in as ``initial`` and the gradient at the end point is returned).
@@ -33,6 +39,7 @@ __all__ = [
     "check_step_size",
     "per_chain",
     "check_n_steps",
+    "check_inverse_mass",
 ]
 
 
@@ -75,9 +82,37 @@ class Path(NamedTuple):
     hamiltonian: np.ndarray
 
 
-def kinetic_energy(p: np.ndarray) -> np.ndarray:
-    """Kinetic energy ``|p|^2 / 2`` of unit-mass momenta, shape ``(chains,)``."""
-    return 0.5 * np.sum(np.square(p), axis=-1)
+def kinetic_energy(p: np.ndarray, inverse_mass: np.ndarray | None = None) -> np.ndarray:
+    """Kinetic energy of the momenta ``p`` (shape ``(..., dim)``), one value per row.
+
+    ``|p|^2 / 2`` for unit mass (``inverse_mass=None``), otherwise
+    ``sum(inverse_mass * p^2) / 2``, with ``inverse_mass`` broadcast against ``p``.
+    """
+    if inverse_mass is None:
+        return 0.5 * np.sum(np.square(p), axis=-1)
+    return 0.5 * np.sum(inverse_mass * np.square(p), axis=-1)
+
+
+def check_inverse_mass(inverse_mass: np.ndarray | None, chains: int, dim: int) -> np.ndarray | None:
+    """Return the diagonal inverse mass as an array of shape ``(chains, dim)``, or ``None``.
+
+    ``inverse_mass`` is ``None`` (unit mass), shape ``(dim,)`` (shared by all
+    chains) or shape ``(chains, dim)``; its entries must be positive and
+    finite. Errors name the argument.
+    """
+    if inverse_mass is None:
+        return None
+    if isinstance(inverse_mass, bool):
+        raise TypeError(f"inverse_mass must be an array of numbers or None; got {inverse_mass!r}")
+    try:
+        arr = np.asarray(inverse_mass, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"inverse_mass must be an array of numbers or None; got {inverse_mass!r}") from err
+    if arr.shape not in ((dim,), (chains, dim)):
+        raise ValueError(f"inverse_mass must have shape ({dim},) or ({chains}, {dim}); got {arr.shape}")
+    if not np.all(np.isfinite(arr)) or np.any(arr <= 0):
+        raise ValueError("inverse_mass must be positive and finite")
+    return np.broadcast_to(arr, (chains, dim)).copy()
 
 
 def per_chain(value: float | np.ndarray, name: str, chains: int) -> np.ndarray:
@@ -126,6 +161,7 @@ def _steps(
     step_size: float | np.ndarray,
     n_steps: int | np.ndarray,
     initial: ValueAndGrad | None,
+    inverse_mass: np.ndarray | None = None,
 ) -> Iterator[Trajectory]:
     """Yield the starting point, then the state after each leapfrog step."""
     q = check_positions(q, "q", potential.dim)
@@ -135,6 +171,7 @@ def _steps(
     chains = q.shape[0]
     eps = check_step_size(step_size, chains)[:, None]
     steps = check_n_steps(n_steps, chains)
+    inv_mass = check_inverse_mass(inverse_mass, chains, q.shape[1])
     if initial is None:
         initial = potential.value_and_grad(q)
     u, g = np.asarray(initial.value, dtype=float), np.asarray(initial.grad, dtype=float)
@@ -150,7 +187,7 @@ def _steps(
         # so that it never leaks into the caller's code.
         with np.errstate(all="ignore"):
             p_half = p - 0.5 * eps * g
-            q_new = q + eps * p_half
+            q_new = q + eps * (p_half if inv_mass is None else inv_mass * p_half)
             u_new, g_new = potential.value_and_grad(q_new, check=False)
             p_new = p_half - 0.5 * eps * g_new
         q = np.where(active, q_new, q)
@@ -167,6 +204,7 @@ def leapfrog(
     step_size: float | np.ndarray,
     n_steps: int | np.ndarray,
     initial: ValueAndGrad | None = None,
+    inverse_mass: np.ndarray | None = None,
 ) -> Trajectory:
     """Integrate Hamilton's equations with ``n_steps`` leapfrog steps.
 
@@ -183,6 +221,9 @@ def leapfrog(
     initial:
         Value and gradient of ``U`` at ``q`` if already known (saves one
         gradient evaluation).
+    inverse_mass:
+        Diagonal of the inverse mass matrix ``M^-1``, shape ``(dim,)`` or
+        ``(chains, dim)``; ``None`` (the default) is unit mass.
 
     Returns
     -------
@@ -191,7 +232,7 @@ def leapfrog(
         values are returned as they are (they signal a divergence).
     """
     last = None
-    for last in _steps(potential, q, p, step_size, n_steps, initial):
+    for last in _steps(potential, q, p, step_size, n_steps, initial, inverse_mass):
         pass
     assert last is not None
     return last
@@ -204,15 +245,18 @@ def leapfrog_path(
     step_size: float | np.ndarray,
     n_steps: int | np.ndarray,
     initial: ValueAndGrad | None = None,
+    inverse_mass: np.ndarray | None = None,
 ) -> Path:
     """Like :func:`leapfrog`, but return every point of the trajectory.
 
-    A chain with fewer steps than the longest one repeats its end point.
+    A chain with fewer steps than the longest one repeats its end point. With
+    ``inverse_mass``, ``hamiltonian`` uses the kinetic energy of that mass.
     """
-    points = list(_steps(potential, q, p, step_size, n_steps, initial))
+    points = list(_steps(potential, q, p, step_size, n_steps, initial, inverse_mass))
     positions = np.stack([t.position for t in points], axis=1)
     momenta = np.stack([t.momentum for t in points], axis=1)
     u = np.stack([t.potential_energy for t in points], axis=1)
+    inv_mass = check_inverse_mass(inverse_mass, *positions[:, 0].shape)
     with np.errstate(all="ignore"):
-        h = u + kinetic_energy(momenta)
+        h = u + kinetic_energy(momenta, None if inv_mass is None else inv_mass[:, None, :])
     return Path(positions, momenta, u, h)

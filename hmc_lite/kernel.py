@@ -2,7 +2,8 @@
 
 One transition from position ``q`` with potential ``U``:
 
-1. draw a fresh momentum ``p ~ N(0, I)``;
+1. draw a fresh momentum ``p ~ N(0, M)`` (``M = I`` unless a diagonal
+   ``inverse_mass = diag(M^-1)`` is given);
 2. run ``L`` leapfrog steps of size ``eps`` to ``(q*, p*)``;
 3. propose ``(q*, -p*)`` and accept it with probability
    ``min(1, exp(-dH))``, where ``dH = H(q*, p*) - H(q, p)``;
@@ -27,7 +28,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .integrators import check_n_steps, check_step_size, kinetic_energy, leapfrog
+from .integrators import check_inverse_mass, check_n_steps, check_step_size, kinetic_energy, leapfrog
 from .potential import Potential, ValueAndGrad, check_positions
 
 __all__ = [
@@ -128,10 +129,14 @@ def hmc_step(
     step_size: float | np.ndarray,
     n_steps: int | np.ndarray,
     divergence_threshold: float = 1000.0,
+    inverse_mass: np.ndarray | None = None,
 ) -> tuple[HMCState, HMCInfo]:
     """One HMC transition for every chain; costs ``max(n_steps)`` gradient evaluations.
 
     ``step_size`` and ``n_steps`` may be scalars or one value per chain.
+    ``inverse_mass`` is the diagonal of ``M^-1``, shape ``(dim,)`` or
+    ``(chains, dim)``: momenta are drawn from ``N(0, M)`` and the kinetic
+    energy is ``p^T M^-1 p / 2``; ``None`` is unit mass.
     Returns the new state and an :class:`HMCInfo` whose fields always have
     shape ``(chains,)``.
     """
@@ -140,12 +145,15 @@ def hmc_step(
         raise ValueError(f"divergence_threshold must be positive; got {divergence_threshold!r}")
     q = state.position
     chains = q.shape[0]
+    inv_mass = check_inverse_mass(inverse_mass, chains, q.shape[1])
     p = rng.standard_normal(q.shape)
+    if inv_mass is not None:
+        p = p / np.sqrt(inv_mass)  # sd sqrt(M) = 1 / sqrt(M^-1)
     end = leapfrog(potential, q, p, step_size, n_steps,
-                   initial=ValueAndGrad(state.potential_energy, state.gradient))
+                   initial=ValueAndGrad(state.potential_energy, state.gradient), inverse_mass=inv_mass)
     with np.errstate(all="ignore"):
-        h0 = state.potential_energy + kinetic_energy(p)
-        h1 = end.potential_energy + kinetic_energy(end.momentum)
+        h0 = state.potential_energy + kinetic_energy(p, inv_mass)
+        h1 = end.potential_energy + kinetic_energy(end.momentum, inv_mass)
         dh = h1 - h0
         finite = (
             np.isfinite(dh)
@@ -174,6 +182,7 @@ def sample(
     n_samples: int,
     rng: np.random.Generator,
     divergence_threshold: float = 1000.0,
+    inverse_mass: np.ndarray | None = None,
 ) -> SampleResult:
     """Run ``n_samples`` HMC transitions on every chain.
 
@@ -192,6 +201,11 @@ def sample(
         The only source of randomness.
     divergence_threshold:
         Energy errors above this count as divergences.
+    inverse_mass:
+        Diagonal of the inverse mass matrix, shape ``(dim,)`` or
+        ``(chains, dim)``, e.g. the variances of the target (see
+        :func:`~hmc_lite.adaptation.adapt_diagonal_mass`); ``None`` (the
+        default) is unit mass.
 
     Returns
     -------
@@ -212,11 +226,13 @@ def sample(
     chains, dim = state.position.shape
     step_size = check_step_size(step_size, chains)
     n_steps = check_n_steps(n_steps, chains)
+    inverse_mass = check_inverse_mass(inverse_mass, chains, dim)
 
     positions = np.empty((chains, n_samples, dim))
     stats = np.empty((4, chains, n_samples))
     for i in range(n_samples):
-        state, info = hmc_step(rng, state, potential, step_size, n_steps, divergence_threshold)
+        state, info = hmc_step(rng, state, potential, step_size, n_steps, divergence_threshold,
+                               inverse_mass)
         positions[:, i] = state.position
         stats[:, :, i] = info
     return SampleResult(
