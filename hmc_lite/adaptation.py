@@ -21,6 +21,12 @@ adaptation. ``mu`` is the point the iterates are shrunk towards, by default
 Chains can share one step size, adapted on their mean acceptance, or each
 have its own, or be split into groups that share one; see
 :func:`adapt_step_size`.
+
+:func:`adapt_diagonal_mass` adds a diagonal mass matrix, estimated in Stan's
+windows (Stan Development Team, *Stan Reference Manual*, "HMC algorithm
+parameters"): a fast interval that adapts the step size only, slow windows of
+doubling length at the end of each of which the inverse mass is set to the
+regularised variance of the positions drawn in it, and a final fast interval.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .integrators import check_n_steps, per_chain
-from .kernel import HMCState, check_rng, hmc_step, init_state
+from .kernel import HMCState, check_n_samples, check_rng, hmc_step, init_state
 from .potential import Potential
 
 __all__ = [
@@ -39,6 +45,9 @@ __all__ = [
     "dual_averaging_init",
     "dual_averaging_update",
     "adapt_step_size",
+    "MassAdaptationResult",
+    "adaptation_windows",
+    "adapt_diagonal_mass",
 ]
 
 # log-step sizes are kept in this range so that exp() stays finite even when a
@@ -379,3 +388,233 @@ def adapt_step_size(
     final_steps = _steps_for(final_eps, lengths, fixed_steps, max_n_steps)
     return AdaptationResult(state, final_eps, final_steps, eps_trace, eps_avg_trace,
                             steps_trace, accept, divergent)
+
+
+# ---------------------------------------------------------------------------
+# A diagonal mass matrix, adapted in Stan's windows
+# ---------------------------------------------------------------------------
+
+
+class MassAdaptationResult(NamedTuple):
+    """Output of :func:`adapt_diagonal_mass`; chains are the leading axis.
+
+    Attributes
+    ----------
+    state:
+        The :class:`~hmc_lite.HMCState` after the last adaptation transition.
+    step_size:
+        The adapted step size of each chain, shape ``(chains,)`` (equal within
+        a group).
+    n_steps:
+        The number of leapfrog steps to use with it, shape ``(chains,)`` (as in
+        :class:`AdaptationResult`).
+    inverse_mass:
+        The adapted diagonal inverse mass of each chain, shape
+        ``(chains, dim)`` (equal within a group); pass it to
+        :func:`~hmc_lite.sample` as ``inverse_mass``.
+    windows:
+        The slow windows, shape ``(n_windows, 2)``: the first and one past the
+        last transition of each (see :func:`adaptation_windows`).
+    step_size_trace:
+        The step size of each transition, shape ``(chains, n_adapt)``.
+    accept_prob:
+        The acceptance probability of each transition, shape ``(chains, n_adapt)``.
+    divergent:
+        Whether each transition diverged, shape ``(chains, n_adapt)``.
+    """
+
+    state: HMCState
+    step_size: np.ndarray
+    n_steps: np.ndarray
+    inverse_mass: np.ndarray
+    windows: np.ndarray
+    step_size_trace: np.ndarray
+    accept_prob: np.ndarray
+    divergent: np.ndarray
+
+
+def adaptation_windows(n_adapt: int, init_buffer: int = 75, term_buffer: int = 50,
+                       base_window: int = 25) -> np.ndarray:
+    """Stan's slow windows for ``n_adapt`` adaptation transitions, shape ``(n_windows, 2)``.
+
+    The first ``init_buffer`` transitions adapt the step size only; then come
+    windows of ``base_window``, ``2 base_window``, ``4 base_window``, ...
+    transitions, the last one stretched to end ``term_buffer`` transitions
+    before ``n_adapt`` (a window is stretched whenever the next, twice as
+    long, would not fit). If the three do not fit in ``n_adapt``, Stan's
+    fallback is used: 15% initial buffer, 10% terminal buffer, one window in
+    between. Each row is ``(start, stop)``, transitions ``start..stop-1``.
+
+    Examples
+    --------
+    >>> adaptation_windows(1000).tolist()
+    [[75, 100], [100, 150], [150, 250], [250, 450], [450, 950]]
+    """
+    n_adapt = check_n_samples(n_adapt, "n_adapt")
+    init_buffer = check_n_samples(init_buffer + 1, "init_buffer") - 1  # allows 0
+    term_buffer = check_n_samples(term_buffer + 1, "term_buffer") - 1
+    base_window = check_n_samples(base_window, "base_window")
+    if init_buffer + base_window + term_buffer > n_adapt:
+        init_buffer = int(0.15 * n_adapt)
+        term_buffer = int(0.1 * n_adapt)
+        base_window = n_adapt - init_buffer - term_buffer
+        if base_window < 1:
+            raise ValueError(f"n_adapt is too small for a slow window; got {n_adapt}")
+    end = n_adapt - term_buffer
+    windows, start, size = [], init_buffer, base_window
+    while start < end:
+        stop = start + size
+        if stop + 2 * size > end:
+            stop = end
+        windows.append((start, stop))
+        start, size = stop, 2 * size
+    return np.array(windows, dtype=int).reshape(-1, 2)
+
+
+def _regularised_variance(x: np.ndarray) -> np.ndarray:
+    """Stan's regularised variance of ``n`` draws ``x`` (shape ``(n, dim)``), per coordinate:
+    ``n / (n + 5) var + 1e-3 * 5 / (n + 5)``, which shrinks towards a small constant
+    when there are few draws."""
+    n = x.shape[0]
+    var = x.var(axis=0, ddof=1) if n > 1 else np.zeros(x.shape[1])
+    return (n / (n + 5.0)) * var + 1e-3 * (5.0 / (n + 5.0))
+
+
+def adapt_diagonal_mass(
+    potential: Potential,
+    initial_position: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    step_size: float | np.ndarray,
+    n_adapt: int = 1000,
+    target_accept: float | np.ndarray = 0.8,
+    n_steps: int | np.ndarray | None = None,
+    path_length: float | np.ndarray | None = None,
+    groups: str | np.ndarray = "shared",
+    init_buffer: int = 75,
+    term_buffer: int = 50,
+    base_window: int = 25,
+    max_n_steps: int = 1000,
+    gamma: float = 0.05,
+    t0: float = 10.0,
+    kappa: float = 0.75,
+    divergence_threshold: float = 1000.0,
+) -> MassAdaptationResult:
+    """Adapt a diagonal inverse mass and the step size together, as Stan's warm-up does.
+
+    The ``n_adapt`` transitions are split by :func:`adaptation_windows`:
+
+    1. an initial fast interval (``init_buffer`` transitions) where only the
+       step size is adapted, by dual averaging towards ``target_accept``, while
+       the chains find the typical set;
+    2. slow windows of doubling length (``base_window``, then twice as long,
+       ...). The positions drawn in a window are pooled over the chains of a
+       group (all chains by default, or each chain alone with
+       ``groups="per_chain"``), and at the end of the window the inverse mass
+       of the group is set to their regularised variance,
+       ``n / (n + 5) var + 1e-3 * 5 / (n + 5)`` with ``n`` pooled draws (the
+       regularisation Stan uses). The step size keeps adapting; after each
+       window, dual averaging restarts from the current step size (``mu =
+       log(10 eps)``), because the new mass changes the scale;
+    3. a final fast interval (``term_buffer`` transitions) that adapts the
+       step size to the last mass.
+
+    Parameters
+    ----------
+    potential, initial_position, rng:
+        As in :func:`adapt_step_size`; ``initial_position`` has shape
+        ``(chains, dim)``.
+    step_size:
+        The initial step size (scalar or per chain, equal within a group).
+    n_adapt:
+        Number of adaptation transitions (Stan's default is 1000).
+    target_accept:
+        Target mean acceptance probability (Stan's default 0.8).
+    n_steps, path_length:
+        Give exactly one, as in :func:`adapt_step_size`. ``path_length`` is
+        measured in the units of the current mass: with the inverse mass equal
+        to the variances, a path length of about 1.5 is a quarter turn of
+        every Gaussian coordinate.
+    groups:
+        ``"shared"``, ``"per_chain"`` or labels: chains of a group share a step
+        size and an inverse mass, estimated from all their draws.
+    init_buffer, term_buffer, base_window:
+        The window schedule (Stan's defaults 75, 50, 25).
+    max_n_steps, gamma, t0, kappa, divergence_threshold:
+        As in :func:`adapt_step_size`.
+
+    Returns
+    -------
+    MassAdaptationResult
+        The final state, step size, number of steps, inverse mass and traces.
+        The adaptation transitions are not draws from the target: sample
+        afterwards with :func:`~hmc_lite.sample` and these settings.
+
+    Examples
+    --------
+    >>> from hmc_lite.models import gaussian_potential
+    >>> pot = gaussian_potential(np.diag([0.01, 100.0]))
+    >>> res = adapt_diagonal_mass(pot, np.zeros((4, 2)), np.random.default_rng(0),
+    ...                           step_size=0.1, n_adapt=300, n_steps=5)
+    >>> res.inverse_mass.shape, res.windows.tolist()
+    ((4, 2), [[75, 100], [100, 150], [150, 250]])
+    """
+    check_rng(rng)
+    n_adapt = check_n_samples(n_adapt, "n_adapt")
+    windows = adaptation_windows(n_adapt, init_buffer, term_buffer, base_window)
+    _check_dual_averaging_settings(gamma, t0, kappa)
+    _positive_finite(divergence_threshold, "divergence_threshold")
+    state = init_state(potential, initial_position)
+    chains, dim = state.position.shape
+
+    eps0 = per_chain(step_size, "step_size", chains)
+    if not np.all(np.isfinite(eps0)) or np.any(eps0 <= 0):
+        raise ValueError(f"step_size must be positive and finite; got {step_size!r}")
+    delta = per_chain(target_accept, "target_accept", chains)
+    if not np.all((delta > 0) & (delta < 1)):
+        raise ValueError(f"target_accept must lie strictly between 0 and 1; got {target_accept!r}")
+    if (n_steps is None) == (path_length is None):
+        raise ValueError("give exactly one of n_steps (fixed L) and path_length (fixed T = L * eps)")
+    fixed_steps = None if n_steps is None else check_n_steps(n_steps, chains)
+    lengths = None
+    if path_length is not None:
+        lengths = per_chain(path_length, "path_length", chains)
+        if not np.all(np.isfinite(lengths)) or np.any(lengths <= 0):
+            raise ValueError(f"path_length must be positive and finite; got {path_length!r}")
+        if isinstance(max_n_steps, bool) or int(max_n_steps) != max_n_steps or max_n_steps < 1:
+            raise ValueError(f"max_n_steps must be a positive integer; got {max_n_steps!r}")
+
+    index = _group_index(groups, chains)
+    k = int(index.max()) + 1
+    counts = np.bincount(index, minlength=k)
+    group_delta = _one_per_group(delta, index, k, "target_accept")
+    da = dual_averaging_init(_one_per_group(eps0, index, k, "step_size"))
+    inverse_mass = np.ones((chains, dim))
+    window_draws = np.empty((chains, int(np.diff(windows, axis=1).max()), dim))
+
+    eps_trace = np.empty((chains, n_adapt))
+    accept = np.empty((chains, n_adapt))
+    divergent = np.empty((chains, n_adapt), dtype=bool)
+    w = 0  # the current or next slow window
+    for m in range(n_adapt):
+        eps = np.exp(da.log_step_size)[index]
+        steps = _steps_for(eps, lengths, fixed_steps, max_n_steps)
+        state, info = hmc_step(rng, state, potential, eps, steps, divergence_threshold, inverse_mass)
+        group_accept = np.bincount(index, weights=info.accept_prob, minlength=k) / counts
+        da = dual_averaging_update(da, group_accept, group_delta, gamma, t0, kappa)
+        eps_trace[:, m], accept[:, m], divergent[:, m] = eps, info.accept_prob, info.is_divergent
+        if w < len(windows) and windows[w, 0] <= m < windows[w, 1]:
+            window_draws[:, m - windows[w, 0]] = state.position
+            if m == windows[w, 1] - 1:  # end of a slow window: a new mass, a fresh dual averaging
+                n = windows[w, 1] - windows[w, 0]
+                for g in range(k):
+                    members = index == g
+                    draws = window_draws[members, :n].reshape(-1, dim)
+                    inverse_mass[members] = _regularised_variance(draws)
+                da = dual_averaging_init(np.exp(da.log_step_size))
+                w += 1
+
+    final_eps = np.exp(da.log_step_size_avg)[index] if da.iteration > 0 else np.exp(da.log_step_size)[index]
+    final_steps = _steps_for(final_eps, lengths, fixed_steps, max_n_steps)
+    return MassAdaptationResult(state, final_eps, final_steps, inverse_mass, windows, eps_trace,
+                                accept, divergent)

@@ -237,3 +237,108 @@ def test_update_refuses_wrong_shape():
         dual_averaging_update(da, np.array([0.5]), 0.65)
     with pytest.raises(ValueError, match="step_size"):
         dual_averaging_init(np.array([0.1, -0.2]))
+
+
+# ---------------------------------------------------------------------------
+# A diagonal mass matrix, adapted in Stan's windows
+# ---------------------------------------------------------------------------
+
+
+def test_adaptation_windows_follow_stan():
+    from hmc_lite.adaptation import adaptation_windows
+
+    # Stan's defaults: 75 + (25, 50, 100, 200, 500) + 50
+    assert adaptation_windows(1000).tolist() == [[75, 100], [100, 150], [150, 250], [250, 450], [450, 950]]
+    # a window is stretched when the next one, twice as long, would not fit
+    assert adaptation_windows(300).tolist() == [[75, 100], [100, 150], [150, 250]]
+    # too short for the buffers: 15% / one window / 10%
+    assert adaptation_windows(100).tolist() == [[15, 90]]
+    with pytest.raises(ValueError, match="n_adapt"):
+        adaptation_windows(0)
+
+
+def test_regularised_variance_is_stans():
+    from hmc_lite.adaptation import _regularised_variance
+
+    x = np.array([[0.0, 1.0], [2.0, 1.0], [4.0, 1.0]])  # variances 4 and 0, n = 3
+    np.testing.assert_allclose(_regularised_variance(x), [3 / 8 * 4 + 1e-3 * 5 / 8, 1e-3 * 5 / 8])
+
+
+def test_diagonal_mass_learns_the_scales_of_a_badly_scaled_gaussian():
+    """20-d Gaussian with standard deviations 0.1 ... 10 (variances over four decades).
+
+    The adapted inverse mass is within 20% of the variances, and the step size
+    is within a factor 1.5 of theory: with the mass equal to the variances the
+    target is a standard Gaussian, on which leapfrog conserves the modified
+    energy ``p^2/2 + (1 - eps^2/4) q^2/2``, so ``dH = eps^2 sum(q_L^2 - q_0^2) / 8``;
+    for endpoints that have decorrelated, ``Var(dH) = s^2 = d eps^4 / 16``, and the
+    acceptance ``2 Phi(-s/2)`` equals the target 0.8 at ``eps = 2 sqrt(s) / d^(1/4)``,
+    about 0.67 for ``d = 20`` (unit mass would need ``eps < 0.2``, the stability
+    limit of the smallest scale).
+    """
+    from scipy.special import ndtri
+
+    from hmc_lite import MassAdaptationResult, adapt_diagonal_mass
+
+    d = 20
+    var = np.geomspace(0.1, 10, d) ** 2
+    pot = hmc_lite.gaussian_potential(np.diag(var))
+    rng = np.random.default_rng(0)
+    res = adapt_diagonal_mass(pot, rng.standard_normal((8, d)), rng, step_size=0.1, n_adapt=600,
+                              path_length=1.5, target_accept=0.8)
+    assert isinstance(res, MassAdaptationResult)
+    assert res.inverse_mass.shape == (8, d) and res.step_size.shape == (8,)
+    np.testing.assert_allclose(res.inverse_mass, np.broadcast_to(var, (8, d)), rtol=0.2)
+    s = -2 * ndtri(0.4)
+    theory = 2 * np.sqrt(s) / d**0.25
+    assert theory == pytest.approx(0.673, abs=1e-3)
+    assert theory / 1.5 < res.step_size[0] < theory * 1.5
+    np.testing.assert_array_equal(res.n_steps, np.clip(np.rint(1.5 / res.step_size), 1, 1000))
+    # sampling afterwards with these settings gets the scales right
+    run = hmc_lite.sample(pot, res.state.position, res.step_size, res.n_steps, 200, rng,
+                          inverse_mass=res.inverse_mass)
+    np.testing.assert_allclose(run.positions.var(axis=(0, 1)), var, rtol=0.35)
+    assert 0.65 < run.accept_prob.mean() < 0.95
+
+
+def test_diagonal_mass_per_group_and_shapes():
+    from hmc_lite.adaptation import adapt_diagonal_mass
+
+    # two groups see different targets through a per-chain scale: group 1 is 10x wider
+    def U(q):
+        scale = anp.array([1.0, 1.0, 10.0, 10.0])[:, None]
+        return 0.5 * anp.sum((q / scale) ** 2, axis=1)
+
+    pot = Potential(U, dim=2)
+    rng = np.random.default_rng(1)
+    res = adapt_diagonal_mass(pot, np.zeros((4, 2)), rng, step_size=0.5, n_adapt=400, n_steps=5,
+                              groups=np.array([0, 0, 1, 1]))
+    assert res.inverse_mass[0].tolist() == res.inverse_mass[1].tolist()
+    assert np.all(res.inverse_mass[2] > 20 * res.inverse_mass[0])
+    assert res.step_size_trace.shape == res.accept_prob.shape == res.divergent.shape == (4, 400)
+    assert res.windows.tolist() == [[75, 100], [100, 150], [150, 350]]
+    again = adapt_diagonal_mass(pot, np.zeros((4, 2)), np.random.default_rng(1), step_size=0.5,
+                                n_adapt=400, n_steps=5, groups=np.array([0, 0, 1, 1]))
+    np.testing.assert_array_equal(res.inverse_mass, again.inverse_mass)
+    np.testing.assert_array_equal(res.state.position, again.state.position)
+
+
+@pytest.mark.parametrize(
+    "kwargs, word",
+    [
+        (dict(n_steps=None), "exactly one"),
+        (dict(path_length=1.0), "exactly one"),
+        (dict(n_adapt=0), "n_adapt"),
+        (dict(step_size=-1.0), "step_size"),
+        (dict(target_accept=1.0), "target_accept"),
+        (dict(base_window=0), "base_window"),
+        (dict(groups="mine"), "groups"),
+    ],
+)
+def test_diagonal_mass_refuses_bad_input(kwargs, word):
+    from hmc_lite.adaptation import adapt_diagonal_mass
+
+    args = dict(step_size=0.1, n_adapt=200, n_steps=3)
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=word):
+        adapt_diagonal_mass(std_gauss(2), np.zeros((2, 2)), np.random.default_rng(0), **args)
