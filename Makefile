@@ -10,12 +10,13 @@ export PATH := $(abspath $(BIN)):$(PATH)
 export MPLBACKEND := Agg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: book test install clean bench help
+.PHONY: book test install clean bench robustness help
 
 help:
 	@echo "make book   - build the HTML book into _build/html"
 	@echo "make test   - install, then run all tests (unit, notebooks, strict build)"
 	@echo "make bench  - gradient evaluations per second of the BNN potential"
+	@echo "make robustness - re-run every chapter with seeds 1-5; results in results/robustness.json"
 	@echo "make clean  - remove the built book and the execution cache"
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml
@@ -35,6 +36,9 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_potential.py
+
+robustness: $(STAMP)
+	$(BIN)/python tools/robustness.py
 
 clean:
 	rm -rf _build
