@@ -9,6 +9,7 @@ Layers, each importing only the ones above it:
 - targets: :mod:`~hmc_lite.models` (Gaussian, kinked product targets, Bayesian MLPs)
   and the formulas of :mod:`~hmc_lite.scaling`;
 - data and runs: :mod:`~hmc_lite.datasets`, :mod:`~hmc_lite.warmup`,
+  :mod:`~hmc_lite.equilibrium`,
   :mod:`~hmc_lite.grid`, and (imported on demand) :mod:`hmc_lite.experiments`
   and :mod:`hmc_lite.benchmark`;
 - :mod:`~hmc_lite.plotting`, the book's figure style (imported on demand).
@@ -26,6 +27,7 @@ from .adaptation import (
 )
 from .checks import IntegratorReport, check_integrator
 from .diagnostics import AcceptanceSummary, acceptance_summary, ess, mcse_mean, rhat
+from .equilibrium import EquilibriumResult, equilibrate
 from .grid import GridResult, run_grid
 from .integrators import Path, Trajectory, kinetic_energy, leapfrog, leapfrog_path
 from .kernel import HMCInfo, HMCState, SampleResult, hmc_step, init_state, sample
@@ -66,6 +68,8 @@ __all__ = [
     "dual_averaging_update",
     "DualAveragingState",
     "efficiency_curve",
+    "equilibrate",
+    "EquilibriumResult",
     "ess",
     "expected_acceptance",
     "gaussian_potential",

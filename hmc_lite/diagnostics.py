@@ -17,8 +17,10 @@ from typing import NamedTuple
 import numpy as np
 from scipy import stats
 
+from .potential import Potential, check_positions
+
 __all__ = [
-    "ess", "rhat", "AcceptanceSummary", "acceptance_summary", "mcse_mean",
+    "ess", "rhat", "AcceptanceSummary", "acceptance_summary", "mcse_mean", "stability_limit",
     "t_interval", "ModeSummary", "mode_summary", "PairedDifference", "paired_difference",
     "HolmResult", "holm",
 ]
@@ -125,6 +127,121 @@ def acceptance_summary(accept_prob: np.ndarray) -> AcceptanceSummary:
     chains = per_chain.shape[0]
     sd = float(per_chain.std(ddof=1)) if chains > 1 else float("nan")
     return AcceptanceSummary(float(per_chain.mean()), sd, sd / np.sqrt(chains))
+
+
+def _hessian_vector(potential: Potential, q: np.ndarray, grad: np.ndarray, v: np.ndarray,
+                    h: float) -> np.ndarray:
+    """Finite-difference Hessian-vector products ``H(q_c) v_c`` for every chain ``c``.
+
+    Each product is the forward or the backward difference of the gradient,
+    whichever is smaller: a kink of the potential (a ReLU network) closer than
+    ``h`` lies on one side only, almost surely, and a difference across it
+    would be a huge, spurious curvature.
+    """
+    chains = q.shape[0]
+    g = potential.value_and_grad(np.concatenate([q + h * v, q - h * v]), check=False).grad
+    forward = (g[:chains] - grad) / h
+    backward = (grad - g[chains:]) / h
+    use_forward = np.linalg.norm(forward, axis=1) <= np.linalg.norm(backward, axis=1)
+    return np.where(use_forward[:, None], forward, backward)
+
+
+def stability_limit(
+    potential: Potential,
+    position: np.ndarray,
+    *,
+    n_iter: int = 50,
+    rng: np.random.Generator | None = None,
+    h: float = 1e-6,
+) -> np.ndarray:
+    """Leapfrog linear stability limit ``2 / sqrt(lambda_max)`` at each row of ``position``.
+
+    Near a point where the Hessian of ``U`` has largest eigenvalue
+    ``lambda_max``, leapfrog on the locally quadratic problem is stable only
+    for ``eps < 2 / sqrt(lambda_max)``; beyond it, errors grow exponentially
+    along the stiffest direction.
+
+    ``lambda_max`` is found from Hessian-vector products alone (finite
+    differences of the gradient with step ``h``, one-sided away from kinks):
+    power iteration builds the Krylov space ``v, Hv, H^2 v, ...``, and the
+    Lanczos method takes the best estimate in that space, the largest
+    eigenvalue of the projected tridiagonal matrix (with full
+    reorthogonalisation). This is never worse than the Rayleigh quotient of
+    power iteration, finds the largest *algebraic* eigenvalue even when a
+    negative one is larger in magnitude, and with ``n_iter >= dim`` it is the
+    exact eigenvalue of the (finite-difference) Hessian. The estimate of
+    ``lambda_max`` can only err low, so the limit can only err high.
+
+    Parameters
+    ----------
+    potential:
+        The potential energy ``U``.
+    position:
+        Shape ``(chains, dim)``; one estimate per row, computed in one batch.
+    n_iter:
+        Hessian-vector products per row (capped at ``dim``); each costs two
+        batched gradient evaluations.
+    rng:
+        Draws the random start vectors; ``None`` uses a fixed start (the same
+        at every call), so the result is deterministic.
+    h:
+        Finite-difference step.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(chains,)``; ``inf`` where no curvature is positive.
+
+    Examples
+    --------
+    >>> from hmc_lite.models import gaussian_potential
+    >>> pot = gaussian_potential(np.diag([4.0, 1.0, 0.25]))
+    >>> stability_limit(pot, np.zeros((2, 3))).round(6).tolist()
+    [1.0, 1.0]
+    """
+    q = check_positions(position, "position", potential.dim)
+    chains, dim = q.shape
+    if isinstance(n_iter, bool) or not isinstance(n_iter, (int, np.integer)) or n_iter < 1:
+        raise ValueError(f"n_iter must be a positive integer; got {n_iter!r}")
+    if rng is not None and not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy.random.Generator or None; got {type(rng).__name__}")
+    if isinstance(h, bool) or not np.isfinite(h) or h <= 0:
+        raise ValueError(f"h must be positive and finite; got {h!r}")
+    rng = np.random.default_rng(0) if rng is None else rng
+    k = min(int(n_iter), dim)
+    grad = potential.value_and_grad(q).grad
+    basis = np.zeros((chains, k, dim))  # Lanczos vectors, rows orthonormal per chain
+    alpha, beta = np.zeros((chains, k)), np.zeros((chains, k))
+    v = rng.standard_normal((chains, dim))
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    for j in range(k):
+        basis[:, j] = v
+        w = _hessian_vector(potential, q, grad, v, h)
+        alpha[:, j] = np.einsum("cd,cd->c", w, v)
+        # full reorthogonalisation (twice is enough) against all vectors so far
+        for _ in range(2):
+            w -= np.einsum("cj,cjd->cd", np.einsum("cjd,cd->cj", basis[:, : j + 1], w), basis[:, : j + 1])
+        norm = np.linalg.norm(w, axis=1)
+        if j + 1 == k:
+            break
+        scale = np.maximum(np.abs(alpha[:, : j + 1]).max(axis=1), 1e-300)
+        stuck = norm <= 1e-10 * scale  # an invariant subspace: restart with a fresh direction
+        if np.any(stuck):
+            fresh = rng.standard_normal((chains, dim))
+            for _ in range(2):
+                fresh -= np.einsum("cj,cjd->cd", np.einsum("cjd,cd->cj", basis[:, : j + 1], fresh),
+                                   basis[:, : j + 1])
+            w = np.where(stuck[:, None], fresh, w)
+            norm = np.where(stuck, np.linalg.norm(w, axis=1), norm)
+        beta[:, j] = np.where(stuck, 0.0, norm)
+        v = w / norm[:, None]
+    tri = np.zeros((chains, k, k))
+    i = np.arange(k)
+    tri[:, i, i] = alpha
+    tri[:, i[:-1], i[1:]] = tri[:, i[1:], i[:-1]] = beta[:, : k - 1]
+    lam = np.linalg.eigvalsh(tri)[:, -1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(lam > 0, 2.0 / np.sqrt(np.maximum(lam, 0.0)), np.inf)
 
 
 # ---------------------------------------------------------------------------

@@ -5,6 +5,9 @@ the experiments start every chain from a common warm-up: Adam descends the
 potential from one starting point, the result is copied to every chain, and a
 short run of HMC with a small step size lets the chains separate and settle
 into the typical set around that mode.
+
+:func:`hmc_lite.equilibrate` supersedes :func:`shared_warmup`: the short
+spreading run here does not reach the typical set of a Bayesian network.
 """
 
 from __future__ import annotations
@@ -64,6 +67,11 @@ def shared_warmup(
     n_hmc: int = 100,
 ) -> WarmupResult:
     """Start ``chains`` chains from one optimised point and spread them with HMC.
+
+    Superseded by :func:`hmc_lite.equilibrate`, which optimises from several
+    starting points and runs HMC until the potential energy has levelled off:
+    the short, small-step run here leaves the chains near the mode, below the
+    typical set. Kept so that existing chapters run unchanged.
 
     Parameters
     ----------
