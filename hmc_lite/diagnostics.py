@@ -133,17 +133,25 @@ def _hessian_vector(potential: Potential, q: np.ndarray, grad: np.ndarray, v: np
                     h: float) -> np.ndarray:
     """Finite-difference Hessian-vector products ``H(q_c) v_c`` for every chain ``c``.
 
-    Each product is the forward or the backward difference of the gradient,
-    whichever is smaller: a kink of the potential (a ReLU network) closer than
-    ``h`` lies on one side only, almost surely, and a difference across it
-    would be a huge, spurious curvature.
+    A kink of the potential (a ReLU network) closer than ``h`` would turn a
+    difference across it into a huge, spurious curvature. A kink lies on one
+    side only, almost surely, so the smaller of the forward and the backward
+    difference is used; where the two disagree (a kink on each side), both
+    are recomputed with a step 1000 times smaller and the smallest of the four
+    is used.
     """
-    chains = q.shape[0]
-    g = potential.value_and_grad(np.concatenate([q + h * v, q - h * v]), check=False).grad
-    forward = (g[:chains] - grad) / h
-    backward = (grad - g[chains:]) / h
-    use_forward = np.linalg.norm(forward, axis=1) <= np.linalg.norm(backward, axis=1)
-    return np.where(use_forward[:, None], forward, backward)
+    def one_sided(step: float) -> tuple[np.ndarray, np.ndarray]:
+        g = potential.value_and_grad(np.concatenate([q + step * v, q - step * v]), check=False).grad
+        return (g[: len(q)] - grad) / step, (grad - g[len(q):]) / step
+
+    candidates = list(one_sided(h))
+    norms = [np.linalg.norm(c, axis=1) for c in candidates]
+    disagree = np.linalg.norm(candidates[0] - candidates[1], axis=1) > 1e-2 * np.maximum(*norms)
+    if np.any(disagree):
+        candidates += one_sided(1e-3 * h)
+        norms += [np.where(disagree, np.linalg.norm(c, axis=1), np.inf) for c in candidates[2:]]
+    best = np.argmin(np.stack(norms), axis=0)
+    return np.stack(candidates)[best, np.arange(len(q))]
 
 
 def stability_limit(
@@ -162,7 +170,8 @@ def stability_limit(
     along the stiffest direction.
 
     ``lambda_max`` is found from Hessian-vector products alone (finite
-    differences of the gradient with step ``h``, one-sided away from kinks):
+    differences of the gradient with step ``h``, one-sided away from kinks,
+    see below):
     power iteration builds the Krylov space ``v, Hv, H^2 v, ...``, and the
     Lanczos method takes the best estimate in that space, the largest
     eigenvalue of the projected tridiagonal matrix (with full

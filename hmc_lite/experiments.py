@@ -26,6 +26,7 @@ from typing import Callable, NamedTuple, Sequence
 import numpy as np
 
 from .datasets import synthetic
+from .diagnostics import stability_limit
 from .grid import GridResult, run_grid
 from .models import MLPPotential, mlp_potential
 from .potential import Potential, check_positions
@@ -190,35 +191,13 @@ def fig1_potential(model: str, n_data: int = 100, data_seed: int = 0) -> MLPPote
 def linear_stability_limit(potential: Potential, position: np.ndarray, h: float = 1e-6) -> np.ndarray:
     """Largest stable leapfrog step size ``2 / sqrt(lambda_max)`` at each row of ``position``.
 
-    Near a point where the Hessian of ``U`` has largest eigenvalue
-    ``lambda_max``, the leapfrog map of the locally quadratic problem is stable
-    only for ``eps < 2 / sqrt(lambda_max)``; beyond it, errors grow
-    exponentially along the stiffest direction.
-
-    The Hessian is built column by column from finite differences of the
-    gradient with step ``h``. For a potential with kinks (a ReLU network) this
-    should be the Hessian of the smooth piece that contains the point, but a
-    kink closer than ``h`` would turn a difference across it into a huge,
-    spurious curvature. So each column uses the forward or the backward
-    difference, whichever is smaller: a kink lies on one side only, almost
-    surely. The result is symmetrised. Costs ``2 * dim + 1`` gradient
-    evaluations per point, in one batch.
+    A thin alias of :func:`hmc_lite.diagnostics.stability_limit`, kept for the
+    chapters that import it from here: it runs ``dim`` Hessian-vector products
+    per row, enough for the exact largest eigenvalue of the finite-difference
+    Hessian (difference step ``h``, one-sided away from kinks).
     """
     q = check_positions(position, "position", potential.dim)
-    if not np.isfinite(h) or h <= 0:
-        raise ValueError(f"h must be positive and finite; got {h!r}")
-    d = potential.dim
-    steps = h * np.eye(d)
-    out = np.empty(q.shape[0])
-    for i, row in enumerate(q):
-        g = potential.value_and_grad(np.vstack([row[None], row + steps, row - steps]), check=False).grad
-        forward = (g[1 : d + 1] - g[0]) / h  # row j: difference along coordinate j
-        backward = (g[0] - g[d + 1 :]) / h
-        use_forward = np.linalg.norm(forward, axis=1) <= np.linalg.norm(backward, axis=1)
-        hess = np.where(use_forward[:, None], forward, backward)
-        lam = np.linalg.eigvalsh(0.5 * (hess + hess.T))[-1]
-        out[i] = 2.0 / np.sqrt(lam) if lam > 0 else np.inf
-    return out
+    return stability_limit(potential, q, n_iter=q.shape[1], h=h)
 
 
 def _model_rng(seed: int, model: str) -> np.random.Generator:

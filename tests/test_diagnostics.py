@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import hmc_lite
 from hmc_lite import acceptance_summary, ess, mcse_mean, rhat
 
 
@@ -89,3 +90,61 @@ def test_too_few_draws_or_dimensions_are_refused(fn):
         fn(np.ones(10))
     with pytest.raises(ValueError, match="at least 4 draws"):
         fn(np.ones((2, 3)))
+
+
+# ---------------------------------------------------------------------------
+# stability_limit
+# ---------------------------------------------------------------------------
+
+from hmc_lite import gaussian_potential, kinked_product_potential, leapfrog  # noqa: E402
+from hmc_lite.diagnostics import stability_limit  # noqa: E402
+
+
+def test_stability_limit_of_a_gaussian_is_twice_the_smallest_sd():
+    variances = np.array([4.0, 1.0, 0.3, 0.01, 2.5, 0.7])
+    rot = np.linalg.qr(np.random.default_rng(0).standard_normal((6, 6)))[0]
+    pot = gaussian_potential(rot @ np.diag(variances) @ rot.T)
+    q = np.random.default_rng(1).standard_normal((5, 6))
+    limit = stability_limit(pot, q, n_iter=6, h=1e-4)
+    assert limit.shape == (5,)
+    np.testing.assert_allclose(limit, 2.0 * np.sqrt(0.01), rtol=1e-6)
+    # with fewer products than dimensions it is still accurate when the top eigenvalue stands out
+    np.testing.assert_allclose(stability_limit(pot, q, n_iter=4, rng=np.random.default_rng(2)),
+                               0.2, rtol=1e-4)
+    # and it is the real limit: just below it leapfrog stays bounded, just above it explodes
+    top = rot[:, 3]
+    end = leapfrog(pot, np.vstack([top, top]), np.zeros((2, 6)), np.array([0.199, 0.201]), 300)
+    assert np.linalg.norm(end.position[0]) < 10 and np.linalg.norm(end.position[1]) > 1e3
+
+
+def test_stability_limit_per_chain_and_without_positive_curvature():
+    # U = sum(c_j x_j^2 / 2) with a chain-dependent stiffness: a per-chain answer
+    import autograd.numpy as anp
+    pot = hmc_lite.Potential(lambda q: 0.5 * anp.sum(q**2, axis=1) * (1.0 + q[:, 0] ** 0), dim=3)
+    np.testing.assert_allclose(stability_limit(pot, np.zeros((2, 3))), 2.0 / np.sqrt(2.0), rtol=1e-6)
+    quartic = hmc_lite.Potential(lambda q: anp.sum(q**4, axis=1), dim=2)
+    limit = stability_limit(quartic, np.array([[1.0, 0.0], [0.5, 0.5], [0.0, 0.0]]), n_iter=2, h=1e-5)
+    np.testing.assert_allclose(limit[:2], [2.0 / np.sqrt(12.0), 2.0 / np.sqrt(3.0)], rtol=1e-4)
+    assert limit[2] > 1e4  # flat at the origin: no practical limit
+    concave = hmc_lite.Potential(lambda q: -anp.sum(q**2, axis=1), dim=2)
+    assert np.all(stability_limit(concave, np.zeros((2, 2))) == np.inf)  # no positive curvature
+
+
+def test_stability_limit_ignores_a_nearby_kink_and_is_deterministic_by_default():
+    pot = kinked_product_potential(3, jump=2.0)
+    q = np.array([[3e-7, 0.5, -0.2], [0.4, -1e-7, 2e-7]])
+    np.testing.assert_allclose(stability_limit(pot, q), 2.0, rtol=1e-4)
+    np.testing.assert_array_equal(stability_limit(pot, q + 1), stability_limit(pot, q + 1))
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [(dict(position=np.zeros(3)), ValueError, "position"), (dict(position=np.zeros((2, 4))), ValueError, "position"),
+     (dict(n_iter=0), ValueError, "n_iter"), (dict(n_iter=2.5), ValueError, "n_iter"),
+     (dict(rng=1), TypeError, "rng"), (dict(h=0.0), ValueError, "h"), (dict(h=np.nan), ValueError, "h")],
+)
+def test_stability_limit_refuses_bad_input(kwargs, error, match):
+    args = dict(potential=gaussian_potential(np.eye(3)), position=np.zeros((2, 3)))
+    args.update(kwargs)
+    with pytest.raises(error, match=match):
+        stability_limit(**args)
