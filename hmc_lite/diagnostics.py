@@ -462,3 +462,224 @@ def holm(p_values: np.ndarray, alpha: float = 0.05) -> HolmResult:
     adjusted = np.empty(m)
     adjusted[order] = np.maximum.accumulate(scaled)
     return HolmResult(adjusted, adjusted <= alpha)
+
+
+# ---------------------------------------------------------------------------
+# Replicated comparisons: intervals, paired differences, multiple testing
+# ---------------------------------------------------------------------------
+
+
+class Interval(NamedTuple):
+    """A mean with its standard error and a Student-t confidence interval.
+
+    Attributes
+    ----------
+    mean, standard_error:
+        The sample mean and ``sd / sqrt(n)``.
+    n:
+        Number of replicates.
+    low, high:
+        The interval ``mean -/+ t_{(1+level)/2, n-1} * standard_error``.
+    level:
+        Its confidence level.
+    """
+
+    mean: float
+    standard_error: float
+    n: int
+    low: float
+    high: float
+    level: float
+
+
+class ModeSummary(NamedTuple):
+    """Per-chain values summarised with the mode as the unit of replication.
+
+    Attributes
+    ----------
+    mean, standard_error, n_modes:
+        Mean over modes of the per-mode means, ``sd / sqrt(n_modes)``, and
+        the number of modes.
+    mode_means:
+        The mean of each mode (labels in increasing order), shape ``(n_modes,)``.
+    low, high, level:
+        The Student-t confidence interval for the mean (``n_modes - 1``
+        degrees of freedom).
+    """
+
+    mean: float
+    standard_error: float
+    n_modes: int
+    mode_means: np.ndarray
+    low: float
+    high: float
+    level: float
+
+
+class PairedDifference(NamedTuple):
+    """A paired comparison ``a - b`` by a one-sample t test on the differences.
+
+    Attributes
+    ----------
+    mean, standard_error:
+        Mean difference and its standard error ``sd / sqrt(n)``.
+    t, p_value:
+        The t statistic ``mean / standard_error`` and its two-sided p-value
+        (``n - 1`` degrees of freedom).
+    n:
+        Number of pairs.
+    low, high, level:
+        The Student-t confidence interval for the mean difference.
+    """
+
+    mean: float
+    standard_error: float
+    t: float
+    p_value: float
+    n: int
+    low: float
+    high: float
+    level: float
+
+
+class HolmResult(NamedTuple):
+    """Holm-Bonferroni adjusted p-values and which hypotheses are rejected.
+
+    Attributes
+    ----------
+    adjusted:
+        Adjusted p-values, in the order of the input, shape ``(m,)``.
+    reject:
+        ``adjusted <= alpha``, shape ``(m,)``.
+    """
+
+    adjusted: np.ndarray
+    reject: np.ndarray
+
+
+def _check_level(level: float, name: str = "level") -> float:
+    if isinstance(level, bool) or not isinstance(level, (int, float, np.integer, np.floating)) \
+            or not 0 < level < 1:
+        raise ValueError(f"{name} must lie strictly between 0 and 1; got {level!r}")
+    return float(level)
+
+
+def _replicates(values: np.ndarray, name: str) -> np.ndarray:
+    x = np.asarray(values, dtype=float)
+    if x.ndim != 1 or x.size < 2:
+        raise ValueError(f"{name} must be one-dimensional with at least 2 entries; got shape {x.shape}")
+    if not np.all(np.isfinite(x)):
+        raise ValueError(f"{name} must be finite")
+    return x
+
+
+def t_interval(values: np.ndarray, level: float = 0.95) -> Interval:
+    """Student-t confidence interval for the mean of independent replicates ``values`` (shape ``(n,)``).
+
+    Examples
+    --------
+    >>> ci = t_interval([1.0, 2.0, 3.0])
+    >>> round(ci.mean, 3), round(ci.low, 3), round(ci.high, 3)
+    (2.0, -0.484, 4.484)
+    """
+    x = _replicates(values, "values")
+    level = _check_level(level)
+    n = x.size
+    se = float(x.std(ddof=1) / np.sqrt(n))
+    half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * se
+    mean = float(x.mean())
+    return Interval(mean, se, n, mean - half, mean + half, level)
+
+
+def _group_means(values: np.ndarray, mode: np.ndarray) -> np.ndarray:
+    x = np.asarray(values, dtype=float)
+    labels = np.asarray(mode)
+    if x.ndim != 1:
+        raise ValueError(f"values must have shape (chains,); got {x.shape}")
+    if labels.shape != x.shape:
+        raise ValueError(f"mode must have the shape of values {x.shape}; got {labels.shape}")
+    _, index = np.unique(labels, return_inverse=True)
+    index = index.reshape(x.shape)
+    return np.bincount(index, weights=x) / np.bincount(index)
+
+
+def mode_summary(values: np.ndarray, mode: np.ndarray, level: float = 0.95) -> ModeSummary:
+    """Average per-chain ``values`` within each mode, then summarise over modes.
+
+    Chains started from the same mode share their optimisation and are not
+    independent replicates; modes (independent optimisations) are. So the
+    standard error and the t interval use the ``n_modes`` per-mode means
+    (``n_modes - 1`` degrees of freedom), whatever the number of chains.
+
+    Parameters
+    ----------
+    values:
+        One value per chain, shape ``(chains,)``.
+    mode:
+        Mode labels, shape ``(chains,)`` (e.g. ``EquilibriumResult.mode``);
+        at least two distinct labels.
+    level:
+        Confidence level of the interval.
+
+    Examples
+    --------
+    >>> s = mode_summary([1.0, 3.0, 4.0, 6.0], [0, 0, 1, 1])
+    >>> s.mode_means.tolist(), s.mean, round(s.standard_error, 12), s.n_modes
+    ([2.0, 5.0], 3.5, 1.5, 2)
+    """
+    means = _group_means(values, mode)
+    ci = t_interval(_replicates(means, "the per-mode means (mode needs at least 2 labels)"), level)
+    return ModeSummary(ci.mean, ci.standard_error, ci.n, means, ci.low, ci.high, ci.level)
+
+
+def paired_difference(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> PairedDifference:
+    """Paired t test and interval for ``a - b``, e.g. per-mode means under two settings.
+
+    ``a`` and ``b`` have shape ``(n,)``; entry ``i`` of both comes from the
+    same replicate (the same mode), so their difference cancels what the
+    replicate contributes to both.
+
+    Examples
+    --------
+    >>> d = paired_difference([3.0, 5.0, 4.0], [1.0, 2.0, 2.0])
+    >>> round(d.mean, 4), round(d.t, 4), round(d.p_value, 4)
+    (2.3333, 7.0, 0.0198)
+    """
+    x, y = _replicates(a, "a"), _replicates(b, "b")
+    if x.shape != y.shape:
+        raise ValueError(f"a and b must have the same shape; got {x.shape} and {y.shape}")
+    ci = t_interval(x - y, level)
+    if ci.standard_error > 0:
+        t = ci.mean / ci.standard_error
+    else:  # identical differences: certain if not zero, no evidence if zero
+        t = np.copysign(np.inf, ci.mean) if ci.mean != 0 else 0.0
+    p = float(2 * stats.t.sf(abs(t), ci.n - 1))
+    return PairedDifference(ci.mean, ci.standard_error, float(t), p, ci.n, ci.low, ci.high, ci.level)
+
+
+def holm(p_values: np.ndarray, alpha: float = 0.05) -> HolmResult:
+    """Holm-Bonferroni step-down adjustment of ``m`` p-values.
+
+    With the p-values sorted, ``p_(1) <= ... <= p_(m)``, the adjusted values
+    are ``max_{j <= i} min(1, (m - j + 1) p_(j))``, returned in the input
+    order; rejecting where ``adjusted <= alpha`` controls the family-wise
+    error rate at ``alpha`` under any dependence.
+
+    Examples
+    --------
+    >>> r = holm([0.01, 0.04, 0.03, 0.005])
+    >>> r.adjusted.round(3).tolist(), r.reject.tolist()
+    ([0.03, 0.06, 0.06, 0.02], [True, False, False, True])
+    """
+    p = np.asarray(p_values, dtype=float)
+    if p.ndim != 1 or p.size < 1:
+        raise ValueError(f"p_values must be one-dimensional and non-empty; got shape {p.shape}")
+    if not np.all((p >= 0) & (p <= 1)):
+        raise ValueError("p_values must lie in [0, 1]")
+    alpha = _check_level(alpha, "alpha")
+    m = p.size
+    order = np.argsort(p, kind="stable")
+    stepped = np.maximum.accumulate(np.minimum(1.0, (m - np.arange(m)) * p[order]))
+    adjusted = np.empty(m)
+    adjusted[order] = stepped
+    return HolmResult(adjusted, adjusted <= alpha)

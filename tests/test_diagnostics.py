@@ -148,3 +148,93 @@ def test_stability_limit_refuses_bad_input(kwargs, error, match):
     args.update(kwargs)
     with pytest.raises(error, match=match):
         stability_limit(**args)
+
+
+# ---------------------------------------------------------------------------
+# t intervals, mode summaries, paired differences, Holm
+# ---------------------------------------------------------------------------
+
+from scipy import stats  # noqa: E402
+
+from hmc_lite.diagnostics import holm, mode_summary, paired_difference, t_interval  # noqa: E402
+
+
+def test_t_interval_agrees_with_scipy():
+    x = np.array([2.1, 3.4, 1.9, 4.2, 2.8])
+    ci = t_interval(x, level=0.9)
+    low, high = stats.t.interval(0.9, 4, loc=x.mean(), scale=stats.sem(x))
+    assert (ci.low, ci.high) == pytest.approx((low, high), rel=1e-12)
+    assert ci.standard_error == pytest.approx(stats.sem(x)) and ci.n == 5 and ci.level == 0.9
+
+
+def test_t_interval_covers_the_mean_at_its_level():
+    rng = np.random.default_rng(0)
+    x = rng.normal(1.0, 2.0, size=(4000, 4))
+    hits = np.mean([(c.low < 1.0 < c.high) for c in map(t_interval, x)])
+    assert abs(hits - 0.95) < 3 * np.sqrt(0.95 * 0.05 / 4000)
+
+
+def test_mode_summary_replicates_modes_not_chains():
+    values = np.array([1.0, 1.2, 5.0, 5.4, 3.0, 2.6, 10.0, 0.0])
+    mode = np.array([0, 0, 1, 1, 2, 2, 3, 3])
+    s = mode_summary(values, mode)
+    np.testing.assert_allclose(s.mode_means, [1.1, 5.2, 2.8, 5.0])
+    ref = stats.t.interval(0.95, 3, loc=s.mode_means.mean(), scale=stats.sem(s.mode_means))
+    assert s.n_modes == 4 and s.mean == pytest.approx(3.525)
+    assert s.standard_error == pytest.approx(stats.sem(s.mode_means))
+    assert (s.low, s.high) == pytest.approx(ref)
+    # labels need not be 0..k-1 or sorted; chains per mode may differ
+    s2 = mode_summary(values[::-1], np.array([7, 7, 3, 3, 3, 1, 1, 1]))
+    # values[::-1] = [0, 10, 2.6, 3, 5.4, 5, 1.2, 1]
+    np.testing.assert_allclose(s2.mode_means, [(5.0 + 1.2 + 1.0) / 3, (2.6 + 3.0 + 5.4) / 3, 5.0])
+    with pytest.raises(ValueError, match="mode"):
+        mode_summary(values, mode[:-1])
+    with pytest.raises(ValueError, match="2"):
+        mode_summary(values, np.zeros(8))
+    with pytest.raises(ValueError, match="level"):
+        mode_summary(values, mode, level=1.0)
+
+
+def test_paired_difference_is_scipys_paired_t_test():
+    a = np.array([10.1, 9.8, 11.2, 10.5, 9.9])
+    b = np.array([9.5, 9.9, 10.1, 10.0, 9.2])
+    d = paired_difference(a, b)
+    ref = stats.ttest_rel(a, b)
+    assert d.t == pytest.approx(ref.statistic) and d.p_value == pytest.approx(ref.pvalue)
+    assert d.mean == pytest.approx(np.mean(a - b)) and d.n == 5
+    assert (d.low, d.high) == pytest.approx(tuple(ref.confidence_interval(0.95)))
+    same = paired_difference(a, a + 0.0)
+    assert same.t == 0.0 and same.p_value == 1.0
+    shifted = paired_difference(a + 1.0, a)
+    assert shifted.t == np.inf and shifted.p_value == 0.0
+    with pytest.raises(ValueError, match="same shape"):
+        paired_difference(a, b[:4])
+    with pytest.raises(ValueError, match="a "):
+        paired_difference([1.0], [2.0])
+
+
+def test_holm_on_a_hand_computed_example():
+    # sorted: 0.005*4 = 0.02, 0.01*3 = 0.03, 0.03*2 = 0.06, max(0.04*1, 0.06) = 0.06
+    r = holm(np.array([0.01, 0.04, 0.03, 0.005]), alpha=0.05)
+    np.testing.assert_allclose(r.adjusted, [0.03, 0.06, 0.06, 0.02])
+    np.testing.assert_array_equal(r.reject, [True, False, False, True])
+    # capped at 1, ties keep their order, and alpha moves the cut
+    np.testing.assert_allclose(holm([0.5, 0.5, 0.9]).adjusted, [1.0, 1.0, 1.0])
+    np.testing.assert_array_equal(holm([0.01, 0.04, 0.03, 0.005], alpha=0.07).reject, [True] * 4)
+    for bad, match in [([], "p_values"), ([0.1, 1.5], "p_values"), ([[0.1]], "p_values")]:
+        with pytest.raises(ValueError, match=match):
+            holm(bad)
+    with pytest.raises(ValueError, match="alpha"):
+        holm([0.1], alpha=0.0)
+
+
+def test_holm_agrees_with_a_direct_loop_on_random_p_values():
+    p = np.random.default_rng(3).uniform(size=12)
+    order = np.argsort(p)
+    m = p.size
+    expected = np.empty(m)
+    running = 0.0
+    for i, j in enumerate(order):
+        running = max(running, min(1.0, (m - i) * p[j]))
+        expected[j] = running
+    np.testing.assert_allclose(holm(p).adjusted, expected)
