@@ -69,16 +69,22 @@ def test_chains_started_from_equilibrium_show_no_trend_on_a_small_bnn():
     data = hmc_lite.datasets.synthetic(n=50, seed=0)
     pot = hmc_lite.mlp_potential(data.x_train, data.y_train, [1, 10, 1], "relu")
     rng = np.random.default_rng(1)
-    res = equilibrate(pot, 16, rng, n_modes=4)
+    res = equilibrate(pot, 16, rng, n_modes=4, prior_scale=1.0)
     assert res.converged
-    # the chains left the best mode for the typical set (some optimisations stop on the
-    # plateau of a network whose ReLUs are all dead, far above it)
-    assert pot(res.position).mean() > pot(res.mode_position).min() + pot.dim / 4
+    # four real modes (from other starts the optimiser can stop on the plateau of a network
+    # whose ReLUs are all dead, U near 390: HMC leaves it, but the climb tested below is then hidden)
+    assert np.all(pot(res.mode_position) < 100)
+    start = pot(res.position)
+    assert start.mean() > pot(res.mode_position).mean() + 4.0  # the chains left their modes
+    # An independent run from there: its mean U is no higher than at the start. (This small
+    # network equilibrates within about 8 transitions from a mode, so the run is compared with
+    # its starting point rather than its own first block; started at the modes instead, the
+    # difference is about 9, three times the bound.)
     n_steps = np.ceil(0.3 / res.step_size).astype(int)
-    run = hmc_lite.sample(pot, res.position, res.step_size, n_steps, 60, rng)
-    u = np.array([pot(run.positions[:, t]) for t in range(60)]).T
-    d = u[:, 30:].mean(axis=1) - u[:, :30].mean(axis=1)
-    assert abs(d.mean()) < 3 * d.std(ddof=1) / np.sqrt(d.size)
+    run = hmc_lite.sample(pot, res.position, res.step_size, n_steps, 40, np.random.default_rng(7))
+    u = np.array([pot(run.positions[:, t]) for t in range(40)]).T
+    d = u.mean(axis=1) - start
+    assert d.mean() < 3 * d.std(ddof=1) / np.sqrt(d.size)  # no upward trend
 
 
 def test_potential_without_prior_draw_uses_initial_position_and_mlp_uses_the_prior():
