@@ -27,10 +27,10 @@ import numpy as np
 
 from .datasets import synthetic
 from .diagnostics import stability_limit
+from .equilibrium import equilibrate
 from .grid import GridResult, run_grid
 from .models import MLPPotential, mlp_potential
 from .potential import Potential, check_positions
-from .warmup import shared_warmup
 
 __all__ = [
     "GridResult",
@@ -62,61 +62,111 @@ FIG1_MODELS = ("sigmoid", "relu", "leaky_relu", "leaky_relu_0.1")
 class Fig1Settings(NamedTuple):
     """Everything that defines one run of the Figure 1 experiment.
 
+    The run has three stages per network: equilibration
+    (:func:`hmc_lite.equilibrate`), the linear stability limit at the
+    equilibrium positions (:func:`hmc_lite.diagnostics.stability_limit`),
+    and the measurements (the acceptance grid and a stability scan), all
+    started from the equilibrium positions.
+
     Attributes
     ----------
     models:
-        Labels from :data:`FIG1_MODELS`.
-    step_sizes, n_steps:
-        The grid of leapfrog step sizes ``eps`` and numbers of steps ``L``.
-    chains, n_samples:
-        Chains per setting and HMC transitions per chain.
+        Labels from :data:`FIG1_MODELS`, one network per label.
+    step_sizes:
+        Absolute leapfrog step sizes ``eps`` of the acceptance grid, the same
+        for every network (the comparison "at equal ``eps``").
+    n_steps:
+        Numbers of leapfrog steps ``L`` of the acceptance grid.
+    n_modes:
+        Independent optimisations per network (:func:`hmc_lite.equilibrate`);
+        the mode is the unit of replication of every summary.
+    chains_per_mode:
+        Chains started at (and equilibrated from) each mode; the run has
+        ``chains = n_modes * chains_per_mode`` chains per network and setting.
+    n_samples:
+        HMC transitions per chain and grid setting, each chain continuing
+        from its own equilibrium position.
+    limit_fractions:
+        A second grid of step sizes, ``fraction * eps_stab`` with ``eps_stab``
+        the network's own median stability limit at equilibrium (the
+        comparison "at equal ``eps / eps_stab``"), run with the same ``L``.
     scan_step_sizes, scan_n_steps, scan_samples:
-        A separate, cheap scan over larger step sizes that locates where
-        trajectories start to diverge.
-    n_optim, warmup_step_size, warmup_n_steps, warmup_hmc:
-        Settings of :func:`hmc_lite.warmup.shared_warmup`.
-    n_hessian:
-        Warm-up points at which the linear stability limit is computed.
+        A cheap scan locating where trajectories start to diverge: these step
+        sizes, ``scan_n_steps`` leapfrog steps, ``scan_samples`` transitions.
+    n_adam, n_lbfgs:
+        Optimiser iterations per mode (Adam, then at most ``n_lbfgs`` L-BFGS-B
+        iterations), see :func:`hmc_lite.equilibrium.find_modes`.
+    path_length, target_accept, n_adapt, block, max_blocks:
+        Equilibration HMC: integration time of each trajectory, acceptance
+        targeted by the adapted step size, adaptation transitions, block
+        length and maximum number of blocks of the stop rule
+        (:func:`hmc_lite.equilibrium.levelled_off`).
+    n_lanczos:
+        Hessian-vector products per chain for the stability limit.
     seed:
-        Seed of every random number used.
+        Seed of every random number of the run (each network has its own
+        stream derived from it and its label, so a network's results do not
+        depend on which other networks run with it).
     """
 
     models: tuple[str, ...]
     step_sizes: tuple[float, ...]
     n_steps: tuple[int, ...]
-    chains: int
+    n_modes: int
+    chains_per_mode: int
     n_samples: int
+    limit_fractions: tuple[float, ...]
     scan_step_sizes: tuple[float, ...]
     scan_n_steps: int
     scan_samples: int
-    n_optim: int = 10000
-    warmup_step_size: float = 5e-4
-    warmup_n_steps: int = 40
-    warmup_hmc: int = 40
-    n_hessian: int = 8
+    n_adam: int = 1000
+    n_lbfgs: int = 1000
+    path_length: float = 0.3
+    target_accept: float = 0.8
+    n_adapt: int = 15
+    block: int = 15
+    max_blocks: int = 10
+    n_lanczos: int = 30
     seed: int = 0
 
+    @property
+    def chains(self) -> int:
+        """Chains per network and setting, ``n_modes * chains_per_mode``."""
+        return int(self.n_modes) * int(self.chains_per_mode)
 
-_BOOK_EPS = (2.5e-4, 5e-4, 1e-3, 1.25e-3, 1.5e-3, 2e-3, 3e-3)
-_SCAN_EPS = tuple(float(e) for e in np.round(np.geomspace(1e-3, 6e-3, 9), 6))
 
-#: Named scales of the experiment. ``book`` is what chapter 6 runs (about
-#: 0.75 million chain-gradients, half a minute); ``paper`` has a finer and
-#: wider grid, four times the chains and ten times the transitions, and adds
-#: leaky ReLU with slope 0.1 (about 95 million chain-gradients, an hour or
-#: more on a laptop); ``tiny`` is for tests.
+def _geom(lo: float, hi: float, n: int) -> tuple[float, ...]:
+    return tuple(float(e) for e in np.round(np.geomspace(lo, hi, n), 6))
+
+
+#: Step sizes of the book's grid. At equilibrium the median stability limit is
+#: about 3.5e-3 for sigmoid and 1.15e-3 for ReLU and leaky ReLU, so the grid
+#: runs from about a fifth of the ReLU limit to beyond the sigmoid limit.
+_BOOK_EPS = (2.5e-4, 5e-4, 7.5e-4, 1e-3, 1.5e-3, 2e-3, 3e-3, 4e-3)
+
+#: Named scales of the experiment. ``book`` is what chapter 6 runs (8 modes
+#: with one chain each per network; about 0.6 million chain-gradients of
+#: measurements per network plus the equilibration, about a minute for three
+#: networks); ``paper`` has all four networks, 16 modes with 4 chains each, a
+#: finer and wider grid from ``L = 1`` to ``L = 400``, 20 transitions per
+#: chain and setting and more limit fractions (several hours on a laptop);
+#: ``tiny`` is for tests.
 FIG1_SCALES: dict[str, Fig1Settings] = {
-    "tiny": Fig1Settings(("sigmoid", "relu"), (5e-4, 2e-3), (2, 4), chains=3, n_samples=2,
-                         scan_step_sizes=(1e-3, 3e-3), scan_n_steps=3, scan_samples=1,
-                         n_optim=20, warmup_n_steps=3, warmup_hmc=2, n_hessian=1),
-    "book": Fig1Settings(FIG1_MODELS[:3], _BOOK_EPS, (5, 25, 50, 100, 200), chains=16, n_samples=5,
-                         scan_step_sizes=_SCAN_EPS, scan_n_steps=20, scan_samples=3),
+    "tiny": Fig1Settings(("sigmoid", "relu"), (5e-4, 2e-3), (2, 4), n_modes=2, chains_per_mode=2,
+                         n_samples=2, limit_fractions=(0.5,), scan_step_sizes=(1e-3, 3e-3),
+                         scan_n_steps=3, scan_samples=1, n_adam=20, n_lbfgs=10, path_length=0.02,
+                         n_adapt=3, block=2, max_blocks=50, n_lanczos=5),
+    "book": Fig1Settings(FIG1_MODELS[:3], _BOOK_EPS, (5, 25, 50, 100, 200), n_modes=8,
+                         chains_per_mode=1, n_samples=5, limit_fractions=(0.25, 0.5, 0.75),
+                         scan_step_sizes=_geom(5e-4, 6e-3, 12), scan_n_steps=20, scan_samples=3),
     "paper": Fig1Settings(FIG1_MODELS,
-                          (1.25e-4, 2.5e-4, 5e-4, 7.5e-4, 1e-3, 1.25e-3, 1.5e-3, 2e-3, 3e-3),
-                          (1, 5, 10, 25, 50, 100, 200, 400), chains=64, n_samples=50,
-                          scan_step_sizes=tuple(float(e) for e in np.round(np.geomspace(5e-4, 8e-3, 17), 6)),
-                          scan_n_steps=50, scan_samples=10, n_optim=20000, warmup_hmc=200,
-                          n_hessian=16),
+                          (1.25e-4, 2.5e-4, 5e-4, 7.5e-4, 1e-3, 1.25e-3, 1.5e-3, 2e-3, 2.5e-3,
+                           3e-3, 3.5e-3, 4e-3, 5e-3),
+                          (1, 5, 10, 25, 50, 100, 200, 400), n_modes=16, chains_per_mode=4,
+                          n_samples=20, limit_fractions=(0.1, 0.25, 0.5, 0.75, 0.9),
+                          scan_step_sizes=_geom(2.5e-4, 8e-3, 21), scan_n_steps=50,
+                          scan_samples=10, n_adam=2000, n_lbfgs=2000, n_adapt=20, block=20,
+                          max_blocks=20, n_lanczos=60),
 }
 
 
@@ -124,24 +174,45 @@ class Fig1Result(NamedTuple):
     """Output of :func:`run_fig1`; every field is a plain numpy array so that it
     saves with :func:`numpy.savez` and loads without pickle.
 
-    ``A`` models, ``S`` step sizes, ``K`` numbers of steps, ``C`` chains,
-    ``N`` transitions.
+    ``A`` networks, ``S`` step sizes, ``F`` limit fractions, ``K`` numbers of
+    steps, ``C`` chains (``M`` modes of ``C / M`` chains each), ``N``
+    transitions, ``dim`` parameters.
 
     Attributes
     ----------
     models:
         Shape ``(A,)``, the labels.
-    step_sizes, n_steps:
-        Shapes ``(S,)`` and ``(K,)``.
+    step_sizes, n_steps, limit_fractions:
+        Shapes ``(S,)``, ``(K,)`` and ``(F,)``: the settings' grids.
     accept_prob, energy_error, divergent:
-        Shape ``(A, S, K, C, N)``: per transition, as in :class:`GridResult`.
-    warmup_accept:
-        Shape ``(A,)``: mean acceptance of the spreading run of the warm-up.
-    warmup_position:
-        Shape ``(A, C, dim)``: where every setting's chains start.
+        Shape ``(A, S, K, C, N)``: Metropolis acceptance probability, energy
+        error and divergence flag of every transition of the absolute grid
+        (as in :class:`GridResult`).
+    rel_step_sizes:
+        Shape ``(A, F)``: the step sizes of the relative grid,
+        ``limit_fractions`` times the network's median ``stability_limit``.
+    rel_accept_prob, rel_energy_error, rel_divergent:
+        Shape ``(A, F, K, C, N)``: the same for the relative grid.
+    mode:
+        Shape ``(A, C)``: the mode label (``0..M-1``) of every chain; summarise
+        over modes with :func:`hmc_lite.diagnostics.mode_summary`.
+    start_position:
+        Shape ``(A, C, dim)``: the equilibrium positions every setting starts from.
+    start_potential:
+        Shape ``(A, C)``: the potential energy ``U`` there.
+    mode_potential:
+        Shape ``(A, M)``: ``U`` at the optimised modes.
     stability_limit:
-        Shape ``(A, n_hessian)``: ``2 / sqrt(lambda_max)`` of the Hessian of the
-        potential at warm-up points (see :func:`linear_stability_limit`).
+        Shape ``(A, C)``: ``2 / sqrt(lambda_max)`` of the Hessian of ``U`` at
+        each equilibrium position (:func:`hmc_lite.diagnostics.stability_limit`).
+    mode_stability_limit:
+        Shape ``(A, M)``: the same at the optimised modes.
+    equilibrium_step_size:
+        Shape ``(A, C)``: the step size the equilibration adapted.
+    equilibrium_transitions:
+        Shape ``(A,)``: HMC transitions the equilibration ran.
+    equilibrium_converged:
+        Shape ``(A,)``, bool: whether its stop rule was met.
     scan_step_sizes:
         Shape ``(S2,)``.
     scan_divergent:
@@ -151,24 +222,36 @@ class Fig1Result(NamedTuple):
     pred_f:
         Shape ``(A, C, N, P)``: outputs of the networks sampled with the
         smallest step size and the largest number of steps.
-    seed, chains, n_samples:
+    seed, n_modes, chains, n_samples:
         Scalars (0-d arrays) recording the settings.
     """
 
     models: np.ndarray
     step_sizes: np.ndarray
     n_steps: np.ndarray
+    limit_fractions: np.ndarray
     accept_prob: np.ndarray
     energy_error: np.ndarray
     divergent: np.ndarray
-    warmup_accept: np.ndarray
-    warmup_position: np.ndarray
+    rel_step_sizes: np.ndarray
+    rel_accept_prob: np.ndarray
+    rel_energy_error: np.ndarray
+    rel_divergent: np.ndarray
+    mode: np.ndarray
+    start_position: np.ndarray
+    start_potential: np.ndarray
+    mode_potential: np.ndarray
     stability_limit: np.ndarray
+    mode_stability_limit: np.ndarray
+    equilibrium_step_size: np.ndarray
+    equilibrium_transitions: np.ndarray
+    equilibrium_converged: np.ndarray
     scan_step_sizes: np.ndarray
     scan_divergent: np.ndarray
     pred_x: np.ndarray
     pred_f: np.ndarray
     seed: np.ndarray
+    n_modes: np.ndarray
     chains: np.ndarray
     n_samples: np.ndarray
 
@@ -206,13 +289,20 @@ def _model_rng(seed: int, model: str) -> np.random.Generator:
 
 
 def fig1_cost(settings: Fig1Settings) -> int:
-    """Chain-gradient evaluations that :func:`run_fig1` will make (roughly)."""
+    """Chain-gradient evaluations of the measurements of :func:`run_fig1`.
+
+    Counts the stability limits (two gradients per Hessian-vector product),
+    the stability scan and both acceptance grids. The equilibration is not
+    included: it stops when the potential energy has levelled off and adapts
+    its step size, so its cost is known only afterwards (about ``chains *
+    n_transitions * path_length / step_size``, from the result).
+    """
     s = settings
+    C, N, K = s.chains, int(s.n_samples), sum(int(L) for L in s.n_steps)
     per_model = (
-        s.n_optim
-        + s.chains * s.warmup_hmc * s.warmup_n_steps
-        + len(s.scan_step_sizes) * s.chains * s.scan_samples * s.scan_n_steps
-        + len(s.step_sizes) * s.chains * s.n_samples * sum(s.n_steps)
+        2 * int(s.n_lanczos) * (C + int(s.n_modes))
+        + len(s.scan_step_sizes) * C * int(s.scan_samples) * int(s.scan_n_steps)
+        + (len(s.step_sizes) + len(s.limit_fractions)) * C * N * K
     )
     return int(len(s.models) * per_model)
 
@@ -222,89 +312,139 @@ def _check_settings(s: Fig1Settings) -> None:
         raise TypeError(f"settings must be a Fig1Settings; got {type(s).__name__}")
     if not s.models or any(m not in FIG1_MODELS for m in s.models):
         raise ValueError(f"settings.models must be labels from {FIG1_MODELS}; got {s.models!r}")
-    for label in ("step_sizes", "scan_step_sizes"):
+    if len(set(s.models)) != len(s.models):
+        raise ValueError(f"settings.models must not repeat a label; got {s.models!r}")
+    for label in ("step_sizes", "scan_step_sizes", "limit_fractions"):
         v = np.asarray(getattr(s, label), dtype=float)
         if v.size < 1 or not np.all(np.isfinite(v)) or np.any(v <= 0):
-            raise ValueError(f"settings.{label} must be positive step sizes; got {v!r}")
-    if len(s.n_steps) < 1 or any(int(L) != L or L < 1 for L in s.n_steps):
+            raise ValueError(f"settings.{label} must be positive numbers; got {v!r}")
+    if len(s.n_steps) < 1 or any(isinstance(L, bool) or int(L) != L or L < 1 for L in s.n_steps):
         raise ValueError(f"settings.n_steps must be positive integers; got {s.n_steps!r}")
-    for label in ("chains", "n_samples", "scan_n_steps", "scan_samples", "warmup_n_steps",
-                  "warmup_hmc", "n_hessian"):
+    for label in ("n_modes", "chains_per_mode", "n_samples", "scan_n_steps", "scan_samples",
+                  "n_adapt", "max_blocks", "n_lanczos"):
         v = getattr(s, label)
         if isinstance(v, bool) or int(v) != v or v < 1:
             raise ValueError(f"settings.{label} must be a positive integer; got {v!r}")
-    if s.n_hessian > s.chains:
-        raise ValueError(f"settings.n_hessian must be at most chains={s.chains}; got {s.n_hessian}")
+    for label in ("n_adam", "n_lbfgs"):
+        v = getattr(s, label)
+        if isinstance(v, bool) or int(v) != v or v < 0:
+            raise ValueError(f"settings.{label} must be a non-negative integer; got {v!r}")
+    if isinstance(s.block, bool) or int(s.block) != s.block or s.block < 2:
+        raise ValueError(f"settings.block must be an integer >= 2; got {s.block!r}")
+    if s.n_modes * s.chains_per_mode < 2:
+        raise ValueError("settings need at least 2 chains (n_modes * chains_per_mode)")
+    if not (np.isfinite(s.path_length) and s.path_length > 0):
+        raise ValueError(f"settings.path_length must be positive; got {s.path_length!r}")
+    if not 0 < s.target_accept < 1:
+        raise ValueError(f"settings.target_accept must lie in (0, 1); got {s.target_accept!r}")
 
 
 def run_fig1(
     settings: Fig1Settings,
+    *,
+    seed: int | None = None,
     progress: Callable[[int], object] | None = None,
     n_pred: int = 101,
 ) -> Fig1Result:
     """Run the acceptance-rate experiment of chapter 6 (the paper's Figure 1).
 
-    For each model: a shared warm-up (:func:`hmc_lite.warmup.shared_warmup`)
-    of ``settings.chains`` chains; the linear stability limit at a few
-    warm-up points; a stability scan over ``settings.scan_step_sizes``; then
-    the whole ``(eps, L)`` grid with :func:`run_grid`, one batch per ``L``.
+    For each network of ``settings.models``:
 
+    1. :func:`hmc_lite.equilibrate` optimises ``settings.n_modes`` modes from
+       independent starts, puts ``settings.chains_per_mode`` chains at each
+       and runs HMC until the potential energy levels off;
+    2. the linear stability limit is computed at every equilibrium position
+       (and at the modes);
+    3. a stability scan over ``settings.scan_step_sizes`` and the acceptance
+       grid, absolute step sizes ``settings.step_sizes`` and relative ones
+       ``settings.limit_fractions`` times the network's median limit, with
+       :func:`run_grid`: every setting starts from the equilibrium
+       positions, and all step sizes and chains of one ``L`` form one batch.
+
+    ``seed`` (default ``settings.seed``) is the seed of all random numbers.
     ``progress``, if given, is called with the number of chain-gradient
-    evaluations done after each piece of work (the CLI feeds a tqdm bar);
-    the total is :func:`fig1_cost`.
+    evaluations of each measurement done (the CLI feeds a tqdm bar); they add
+    up to :func:`fig1_cost`. The equilibration warns (``RuntimeWarning``)
+    when its stop rule is not met within ``settings.max_blocks`` blocks.
     """
     _check_settings(settings)
+    if seed is not None:
+        if isinstance(seed, bool) or int(seed) != seed or seed < 0:
+            raise ValueError(f"seed must be a non-negative integer; got {seed!r}")
+        settings = settings._replace(seed=int(seed))
     s = settings
     tick = progress if progress is not None else (lambda n: None)
-    A, S, K = len(s.models), len(s.step_sizes), len(s.n_steps)
-    C, N = int(s.chains), int(s.n_samples)
-    shape = (A, S, K, C, N)
-    accept, error, divergent = np.empty(shape), np.empty(shape), np.empty(shape, dtype=bool)
-    scan_div = np.empty((A, len(s.scan_step_sizes), C, int(s.scan_samples)), dtype=bool)
-    limits = np.empty((A, int(s.n_hessian)))
-    warm_acc = np.empty(A)
-    warm_pos = np.empty((A, C, fig1_potential(s.models[0]).dim))
+    A, S, F, K = len(s.models), len(s.step_sizes), len(s.limit_fractions), len(s.n_steps)
+    M, C, N = int(s.n_modes), s.chains, int(s.n_samples)
+    dim = fig1_potential(s.models[0]).dim
+    fractions = np.asarray(s.limit_fractions, dtype=float)
+    out = {
+        "accept_prob": np.empty((A, S, K, C, N)),
+        "energy_error": np.empty((A, S, K, C, N)),
+        "divergent": np.empty((A, S, K, C, N), dtype=bool),
+        "rel_step_sizes": np.empty((A, F)),
+        "rel_accept_prob": np.empty((A, F, K, C, N)),
+        "rel_energy_error": np.empty((A, F, K, C, N)),
+        "rel_divergent": np.empty((A, F, K, C, N), dtype=bool),
+        "mode": np.empty((A, C), dtype=int),
+        "start_position": np.empty((A, C, dim)),
+        "start_potential": np.empty((A, C)),
+        "mode_potential": np.empty((A, M)),
+        "stability_limit": np.empty((A, C)),
+        "mode_stability_limit": np.empty((A, M)),
+        "equilibrium_step_size": np.empty((A, C)),
+        "equilibrium_transitions": np.empty(A, dtype=int),
+        "equilibrium_converged": np.empty(A, dtype=bool),
+        "scan_divergent": np.empty((A, len(s.scan_step_sizes), C, int(s.scan_samples)), dtype=bool),
+    }
     pred_x = np.linspace(-0.5, 4.5, int(n_pred))
     pred_f = np.empty((A, C, N, pred_x.size))
     for a, model in enumerate(s.models):
         rng = _model_rng(s.seed, model)
         pot = fig1_potential(model)
-        warm = shared_warmup(pot, 0.5 * pot.prior_draw(rng, 1), chains=C, rng=rng,
-                             n_optim=int(s.n_optim), step_size=float(s.warmup_step_size),
-                             n_steps=int(s.warmup_n_steps), n_hmc=int(s.warmup_hmc))
-        warm_acc[a] = warm.accept_rate
-        warm_pos[a] = warm.position
-        limits[a] = linear_stability_limit(pot, warm.position[: int(s.n_hessian)])
-        tick(int(s.n_optim) + C * int(s.warmup_hmc) * int(s.warmup_n_steps))
-        scan = run_grid(pot, warm.position, s.scan_step_sizes, [int(s.scan_n_steps)],
+        eq = equilibrate(pot, C, rng, n_modes=M, n_adam=int(s.n_adam), n_lbfgs=int(s.n_lbfgs),
+                         path_length=float(s.path_length), target_accept=float(s.target_accept),
+                         n_adapt=int(s.n_adapt), block=int(s.block), max_blocks=int(s.max_blocks))
+        out["mode"][a] = eq.mode
+        out["start_position"][a] = eq.position
+        out["start_potential"][a] = pot(eq.position)
+        out["mode_potential"][a] = pot(eq.mode_position)
+        out["equilibrium_step_size"][a] = eq.step_size
+        out["equilibrium_transitions"][a] = eq.n_transitions
+        out["equilibrium_converged"][a] = eq.converged
+        n_iter = int(s.n_lanczos)
+        out["stability_limit"][a] = stability_limit(pot, eq.position, n_iter=n_iter)
+        out["mode_stability_limit"][a] = stability_limit(pot, eq.mode_position, n_iter=n_iter)
+        tick(2 * n_iter * (C + M))
+        scan = run_grid(pot, eq.position, s.scan_step_sizes, [int(s.scan_n_steps)],
                         int(s.scan_samples), rng)
-        scan_div[a] = scan.divergent[:, 0]
+        out["scan_divergent"][a] = scan.divergent[:, 0]
         tick(len(s.scan_step_sizes) * C * int(s.scan_samples) * int(s.scan_n_steps))
+        rel = fractions * float(np.median(out["stability_limit"][a]))
+        out["rel_step_sizes"][a] = rel
+        both = np.concatenate([np.asarray(s.step_sizes, dtype=float), rel])
         for k, L in enumerate(s.n_steps):
-            grid = run_grid(pot, warm.position, s.step_sizes, [int(L)], N, rng)
-            accept[a, :, k] = grid.accept_prob[:, 0]
-            error[a, :, k] = grid.energy_error[:, 0]
-            divergent[a, :, k] = grid.divergent[:, 0]
+            grid = run_grid(pot, eq.position, both, [int(L)], N, rng)
+            for key in ("accept_prob", "energy_error", "divergent"):
+                values = getattr(grid, key)[:, 0]
+                out[key][a, :, k] = values[:S]
+                out["rel_" + key][a, :, k] = values[S:]
             if k == K - 1:
-                pred_f[a] = pot.predict(grid.positions[0, 0], pred_x)
-            tick(S * C * N * int(L))
+                pred_f[a] = pot.predict(grid.positions[int(np.argmin(s.step_sizes)), 0], pred_x)
+            tick((S + F) * C * N * int(L))
     return Fig1Result(
         models=np.array(s.models, dtype=str),
         step_sizes=np.asarray(s.step_sizes, dtype=float),
         n_steps=np.asarray(s.n_steps, dtype=int),
-        accept_prob=accept,
-        energy_error=error,
-        divergent=divergent,
-        warmup_accept=warm_acc,
-        warmup_position=warm_pos,
-        stability_limit=limits,
+        limit_fractions=fractions,
         scan_step_sizes=np.asarray(s.scan_step_sizes, dtype=float),
-        scan_divergent=scan_div,
         pred_x=pred_x,
         pred_f=pred_f,
         seed=np.array(int(s.seed)),
+        n_modes=np.array(M),
         chains=np.array(C),
         n_samples=np.array(N),
+        **out,
     )
 
 
@@ -341,8 +481,10 @@ def load_fig1(path: str | os.PathLike) -> Fig1Result:
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: ``python -m hmc_lite.experiments fig1 --scale paper --out results/fig1.npz``.
 
-    Runs :func:`run_fig1` at a named scale from :data:`FIG1_SCALES` with a
-    progress bar on stderr and saves the result with :func:`save_fig1`.
+    Runs :func:`run_fig1` at a named scale from :data:`FIG1_SCALES` (with
+    ``--seed``, another seed than the scale's) with a progress bar of the
+    measurements on stderr (the equilibration of each network runs before its
+    measurements and is not counted) and saves the result with :func:`save_fig1`.
     Chapter 6 plots such a file when it is given one.
     """
     parser = argparse.ArgumentParser(
@@ -354,7 +496,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "fig1",
         help="acceptance rate against step size and number of leapfrog steps (chapter 6)",
         description="Acceptance rates of HMC on [1, 50, 1] Bayesian networks with sigmoid, "
-        "ReLU and leaky ReLU activations over a grid of step sizes and numbers of steps.",
+        "ReLU and leaky ReLU activations over a grid of step sizes and numbers of steps, "
+        "every chain started at equilibrium (hmc_lite.equilibrate) from one of several modes.",
     )
     fig1.add_argument("--scale", choices=sorted(FIG1_SCALES), default="book",
                       help="'book' reproduces chapter 6; 'paper' is the larger grid (default: book)")
@@ -365,15 +508,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.out.endswith(".npz"):
         parser.error(f"--out must end in .npz; got {args.out!r}")
     settings = FIG1_SCALES[args.scale]
-    if args.seed is not None:
-        if args.seed < 0:
-            parser.error(f"--seed must be non-negative; got {args.seed}")
-        settings = settings._replace(seed=args.seed)
+    if args.seed is not None and args.seed < 0:
+        parser.error(f"--seed must be non-negative; got {args.seed}")
     from tqdm import tqdm  # only the CLI shows progress
 
     with tqdm(total=fig1_cost(settings), unit="grad", unit_scale=True, file=sys.stderr,
               disable=args.no_progress, desc=f"fig1 ({args.scale})") as bar:
-        result = run_fig1(settings, progress=bar.update)
+        result = run_fig1(settings, seed=args.seed, progress=bar.update)
     path = save_fig1(result, args.out)
     print(f"wrote {path}")
     return 0

@@ -10,10 +10,12 @@ import numpy as np
 import pytest
 
 import hmc_lite
+from hmc_lite.diagnostics import stability_limit
 from hmc_lite.experiments import (
     FIG1_SCALES,
     Fig1Result,
     fig1_cost,
+    _model_rng,
     fig1_potential,
     linear_stability_limit,
     load_fig1,
@@ -26,26 +28,42 @@ TINY = FIG1_SCALES["tiny"]
 
 
 def _expected_shapes(s) -> dict[str, tuple[int, ...]]:
-    A, S, K = len(s.models), len(s.step_sizes), len(s.n_steps)
-    C, N = s.chains, s.n_samples
+    A, S, F, K = len(s.models), len(s.step_sizes), len(s.limit_fractions), len(s.n_steps)
+    M, C, N = s.n_modes, s.n_modes * s.chains_per_mode, s.n_samples
     return {
         "models": (A,),
         "step_sizes": (S,),
         "n_steps": (K,),
+        "limit_fractions": (F,),
         "accept_prob": (A, S, K, C, N),
         "energy_error": (A, S, K, C, N),
         "divergent": (A, S, K, C, N),
-        "warmup_accept": (A,),
-        "warmup_position": (A, C, 151),
-        "stability_limit": (A, s.n_hessian),
+        "rel_step_sizes": (A, F),
+        "rel_accept_prob": (A, F, K, C, N),
+        "rel_energy_error": (A, F, K, C, N),
+        "rel_divergent": (A, F, K, C, N),
+        "mode": (A, C),
+        "start_position": (A, C, 151),
+        "start_potential": (A, C),
+        "mode_potential": (A, M),
+        "stability_limit": (A, C),
+        "mode_stability_limit": (A, M),
+        "equilibrium_step_size": (A, C),
+        "equilibrium_transitions": (A,),
+        "equilibrium_converged": (A,),
         "scan_step_sizes": (len(s.scan_step_sizes),),
         "scan_divergent": (A, len(s.scan_step_sizes), C, s.scan_samples),
         "pred_x": (101,),
         "pred_f": (A, C, N, 101),
         "seed": (),
+        "n_modes": (),
         "chains": (),
         "n_samples": (),
     }
+
+
+def test_every_field_has_a_stated_shape():
+    assert set(_expected_shapes(TINY)) == set(Fig1Result._fields)
 
 
 def test_cli_writes_npz_that_loads_without_pickle(tmp_path):
@@ -73,6 +91,31 @@ def test_cli_writes_npz_that_loads_without_pickle(tmp_path):
     # A divergent transition has acceptance probability 0.
     assert np.all(res.accept_prob[res.divergent] == 0)
     assert int(res.chains) == TINY.chains and int(res.seed) == TINY.seed
+    _check_result(res, TINY)
+
+
+def _check_result(res, s) -> None:
+    """What every Figure 1 result satisfies, whatever the seed."""
+    A = len(s.models)
+    # every mode holds chains_per_mode chains, labelled 0..n_modes-1
+    for a in range(A):
+        counts = np.bincount(res.mode[a], minlength=s.n_modes)
+        assert counts.tolist() == [s.chains_per_mode] * s.n_modes
+    assert res.mode.dtype.kind == "i" and int(res.n_modes) == s.n_modes
+    for a, model in enumerate(res.models):
+        np.testing.assert_allclose(res.start_potential[a],
+                                   fig1_potential(str(model))(res.start_position[a]))
+    assert np.all(np.isfinite(res.stability_limit)) and np.all(res.stability_limit > 0)
+    assert np.all(np.isfinite(res.mode_stability_limit)) and np.all(res.mode_stability_limit > 0)
+    # the relative grid is limit_fractions times each network's median limit at equilibrium
+    np.testing.assert_allclose(
+        res.rel_step_sizes,
+        np.outer(np.median(res.stability_limit, axis=1), s.limit_fractions))
+    assert res.equilibrium_converged.dtype == bool and res.equilibrium_converged.all()
+    assert np.all(res.equilibrium_transitions >= s.n_adapt + 2 * s.block)
+    for acc, div in ((res.accept_prob, res.divergent), (res.rel_accept_prob, res.rel_divergent)):
+        assert np.all((acc >= 0) & (acc <= 1))
+        assert np.all(acc[div] == 0)
 
 
 def test_run_fig1_is_reproducible_and_models_are_independent():
@@ -80,8 +123,55 @@ def test_run_fig1_is_reproducible_and_models_are_independent():
     two = run_fig1(TINY._replace(models=TINY.models[1:]))
     # The same seed gives the same numbers, and a model's results do not
     # depend on which other models run with it.
-    np.testing.assert_array_equal(one.accept_prob[1:], two.accept_prob)
-    np.testing.assert_array_equal(one.stability_limit[1:], two.stability_limit)
+    for field in ("accept_prob", "rel_accept_prob", "stability_limit", "start_position", "mode"):
+        np.testing.assert_array_equal(getattr(one, field)[1:], getattr(two, field), err_msg=field)
+    _check_result(one, TINY)
+
+
+def test_seed_is_a_parameter():
+    base = run_fig1(TINY, seed=5)
+    same = run_fig1(TINY._replace(seed=5))
+    other = run_fig1(TINY, seed=6)
+    assert int(base.seed) == 5 and int(other.seed) == 6
+    for a, b in zip(base, same):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(base.start_position, other.start_position)
+    assert not np.array_equal(base.accept_prob, other.accept_prob)
+    _check_result(other, TINY)
+    for bad in (-1, 1.5, True):
+        with pytest.raises(ValueError, match="seed"):
+            run_fig1(TINY, seed=bad)
+
+
+def test_chains_start_from_equilibrate():
+    """The grid starts where hmc_lite.equilibrate leaves the chains, with its mode labels."""
+    s = TINY._replace(models=("relu",))
+    res = run_fig1(s, seed=2)
+    eq = hmc_lite.equilibrate(
+        fig1_potential("relu"), s.chains, _model_rng(2, "relu"), n_modes=s.n_modes,
+        n_adam=s.n_adam, n_lbfgs=s.n_lbfgs, path_length=s.path_length,
+        target_accept=s.target_accept, n_adapt=s.n_adapt, block=s.block, max_blocks=s.max_blocks)
+    np.testing.assert_array_equal(res.start_position[0], eq.position)
+    np.testing.assert_array_equal(res.mode[0], eq.mode)
+    np.testing.assert_array_equal(res.equilibrium_step_size[0], eq.step_size)
+    assert int(res.equilibrium_transitions[0]) == eq.n_transitions
+    np.testing.assert_allclose(res.stability_limit[0],
+                               stability_limit(fig1_potential("relu"), eq.position,
+                                               n_iter=s.n_lanczos))
+
+
+def test_book_and_paper_scales():
+    book, paper = FIG1_SCALES["book"], FIG1_SCALES["paper"]
+    assert book.n_modes >= 4 and paper.n_modes >= book.n_modes
+    assert paper.chains > book.chains and set(book.models) <= set(paper.models)
+    assert "leaky_relu_0.1" in paper.models
+    assert len(paper.step_sizes) > len(book.step_sizes) and max(paper.n_steps) > max(book.n_steps)
+    assert fig1_cost(paper) > 20 * fig1_cost(book)
+    for s in (book, paper):
+        # the step sizes straddle the stability limits at equilibrium (about 1.1e-3 for
+        # the ReLU family and 3.5e-3 for sigmoid)
+        assert min(s.step_sizes) < 5e-4 and max(s.step_sizes) > 3.5e-3
+        assert min(s.limit_fractions) <= 0.25 and max(s.limit_fractions) >= 0.75
 
 
 def test_progress_counts_every_gradient():
@@ -150,8 +240,20 @@ def test_settings_are_checked():
         run_fig1(TINY._replace(step_sizes=(1e-3, -1e-3)))
     with pytest.raises(ValueError, match="n_steps"):
         run_fig1(TINY._replace(n_steps=(0,)))
+    with pytest.raises(ValueError, match="n_modes"):
+        run_fig1(TINY._replace(n_modes=0))
+    with pytest.raises(ValueError, match="chains_per_mode"):
+        run_fig1(TINY._replace(chains_per_mode=0))
     with pytest.raises(ValueError, match="chains"):
-        run_fig1(TINY._replace(chains=0))
+        run_fig1(TINY._replace(n_modes=1, chains_per_mode=1))
+    with pytest.raises(ValueError, match="limit_fractions"):
+        run_fig1(TINY._replace(limit_fractions=(0.5, 0.0)))
+    with pytest.raises(ValueError, match="block"):
+        run_fig1(TINY._replace(block=1))
+    with pytest.raises(ValueError, match="target_accept"):
+        run_fig1(TINY._replace(target_accept=1.0))
+    with pytest.raises(ValueError, match="models"):
+        run_fig1(TINY._replace(models=("relu", "relu")))
     with pytest.raises(TypeError, match="settings"):
         run_fig1(dict(TINY._asdict()))
 
