@@ -145,11 +145,12 @@ def _geom(lo: float, hi: float, n: int) -> tuple[float, ...]:
 _BOOK_EPS = (2.5e-4, 5e-4, 7.5e-4, 1e-3, 1.5e-3, 2e-3, 3e-3, 4e-3)
 
 #: Named scales of the experiment. ``book`` is what chapter 6 runs (8 modes
-#: with one chain each per network; about 0.6 million chain-gradients of
-#: measurements per network plus the equilibration, about a minute for three
-#: networks); ``paper`` has all four networks, 16 modes with 4 chains each, a
+#: with one chain each per network; about 0.5 million chain-gradients of
+#: measurements for the three networks plus their equilibrations, about a
+#: minute of CPU); ``paper`` has all four networks, 16 modes with 4 chains each, a
 #: finer and wider grid from ``L = 1`` to ``L = 400``, 20 transitions per
-#: chain and setting and more limit fractions (several hours on a laptop);
+#: chain and setting and more limit fractions (about 76 million chain-gradients of
+#: measurements plus the equilibrations, an hour or more on a laptop);
 #: ``tiny`` is for tests.
 FIG1_SCALES: dict[str, Fig1Settings] = {
     "tiny": Fig1Settings(("sigmoid", "relu"), (5e-4, 2e-3), (2, 4), n_modes=2, chains_per_mode=2,
