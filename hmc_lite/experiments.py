@@ -17,9 +17,12 @@ The result is saved with :func:`numpy.savez` and read back with
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import pathlib
 import sys
+import tempfile
+import zipfile
 import zlib
 from typing import Callable, NamedTuple, Sequence
 
@@ -44,6 +47,7 @@ __all__ = [
     "fig1_cost",
     "linear_stability_limit",
     "run_fig1",
+    "check_output_path",
     "save_fig1",
     "load_fig1",
     "main",
@@ -370,8 +374,8 @@ def run_fig1(
     """
     _check_settings(settings)
     if seed is not None:
-        if isinstance(seed, bool) or int(seed) != seed or seed < 0:
-            raise ValueError(f"seed must be a non-negative integer; got {seed!r}")
+        if isinstance(seed, bool) or int(seed) != seed or not 0 <= seed < 2**63:
+            raise ValueError(f"seed must be an integer in [0, 2**63); got {seed!r}")
         settings = settings._replace(seed=int(seed))
     s = settings
     tick = progress if progress is not None else (lambda n: None)
@@ -449,16 +453,55 @@ def run_fig1(
     )
 
 
+def check_output_path(path: str | os.PathLike) -> pathlib.Path:
+    """Check, before any work is done, that a result can be written to ``path``.
+
+    The path must end in ``.npz`` and have a name before the suffix, must not be
+    a folder, and its folder must exist or be creatable and accept new files
+    (checked by creating and removing an empty temporary file there).
+
+    Raises
+    ------
+    ValueError
+        Naming ``path`` and what is wrong with it.
+    """
+    text = os.fspath(path)
+    path = pathlib.Path(path)
+    if (path.suffix != ".npz" or not path.stem or path.name.startswith(".")
+            or str(text).endswith(("/", os.sep))):
+        raise ValueError(f"path must be a file name ending in .npz; got {str(text)!r}")
+    if path.is_dir():
+        raise ValueError(f"path {str(path)!r} is a folder, not a file")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"):
+            pass
+    except OSError as err:
+        raise ValueError(f"cannot write to the folder of path {str(path)!r}: {err}") from err
+    return path
+
+
 def save_fig1(result: Fig1Result, path: str | os.PathLike) -> pathlib.Path:
-    """Write ``result`` to ``path`` (an ``.npz`` file) with :func:`numpy.savez`."""
+    """Write ``result`` to ``path`` (an ``.npz`` file) with :func:`numpy.savez`, atomically.
+
+    The arrays are written to a temporary file in the same folder, which then
+    replaces ``path`` in one step (:func:`os.replace`): an interrupted save
+    leaves either the old file or the new one, never a partial file.
+    """
     if not isinstance(result, Fig1Result):
         raise TypeError(f"result must be a Fig1Result; got {type(result).__name__}")
-    path = pathlib.Path(path)
-    if path.suffix != ".npz":
-        raise ValueError(f"path must end in .npz; got {str(path)!r}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "wb") as fh:  # an open file keeps numpy from renaming the path
-        np.savez(fh, **result._asdict())
+    path = check_output_path(path)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:  # an open file keeps numpy from renaming the path
+            np.savez(fh, **result._asdict())
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp_name)
+        raise
     return path
 
 
@@ -470,13 +513,26 @@ def load_fig1(path: str | os.PathLike) -> Fig1Result:
     FileNotFoundError
         If there is no such file.
     ValueError
-        If the file lacks an array of :class:`Fig1Result` or needs pickle.
+        If the file is not an ``.npz`` archive (empty, truncated, another
+        format), lacks an array of :class:`Fig1Result` or needs pickle.
     """
-    with np.load(pathlib.Path(path), allow_pickle=False) as npz:
+    path = pathlib.Path(path)
+    try:
+        npz = np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise
+    except (EOFError, OSError, zipfile.BadZipFile, ValueError) as err:
+        raise ValueError(f"{path} is not a readable .npz file: {err}") from err
+    if not isinstance(npz, np.lib.npyio.NpzFile):
+        raise ValueError(f"{path} holds a single array, not a Figure 1 result file")
+    with npz:
         missing = [f for f in Fig1Result._fields if f not in npz.files]
         if missing:
             raise ValueError(f"{path} is not a Figure 1 result file; missing {missing}")
-        return Fig1Result(**{f: npz[f] for f in Fig1Result._fields})
+        try:
+            return Fig1Result(**{f: npz[f] for f in Fig1Result._fields})
+        except (EOFError, OSError, zipfile.BadZipFile, ValueError) as err:
+            raise ValueError(f"{path} is damaged or needs pickle: {err}") from err
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -506,11 +562,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     fig1.add_argument("--seed", type=int, default=None, help="override the seed of the scale")
     fig1.add_argument("--no-progress", action="store_true", help="do not show a progress bar")
     args = parser.parse_args(argv)
-    if not args.out.endswith(".npz"):
-        parser.error(f"--out must end in .npz; got {args.out!r}")
     settings = FIG1_SCALES[args.scale]
-    if args.seed is not None and args.seed < 0:
-        parser.error(f"--seed must be non-negative; got {args.seed}")
+    if args.seed is not None and not 0 <= args.seed < 2**63:
+        parser.error(f"--seed must be an integer in [0, 2**63); got {args.seed}")
+    try:  # before an hour of computing, not after
+        check_output_path(args.out)
+    except ValueError as err:
+        parser.error(f"--out: {err}")
     from tqdm import tqdm  # only the CLI shows progress
 
     with tqdm(total=fig1_cost(settings), unit="grad", unit_scale=True, file=sys.stderr,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import zipfile
@@ -16,6 +17,7 @@ from hmc_lite.experiments import (
     Fig1Result,
     fig1_cost,
     _model_rng,
+    check_output_path,
     fig1_potential,
     linear_stability_limit,
     load_fig1,
@@ -289,3 +291,73 @@ def test_linear_stability_limit_ignores_a_nearby_kink():
     pot = hmc_lite.kinked_product_potential(3, jump=2.0)
     q = np.array([[3e-7, 0.5, -0.2], [0.4, -1e-7, 2e-7]])
     np.testing.assert_allclose(linear_stability_limit(pot, q, h=1e-6), 2.0, rtol=1e-4)
+
+
+@pytest.mark.parametrize("name", [".npz", "x.npz/", "folder.npz"])
+def test_cli_checks_the_output_path_before_computing(name, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "folder.npz").mkdir()
+    calls = []
+    monkeypatch.setattr("hmc_lite.experiments.run_fig1", lambda *a, **k: calls.append(1))
+    with pytest.raises(SystemExit) as exc:
+        main(["fig1", "--scale", "tiny", "--out", name, "--no-progress"])
+    assert exc.value.code == 2 and "--out" in capsys.readouterr().err
+    assert calls == []  # refused before any computing
+
+
+def test_cli_refuses_an_unwritable_folder(tmp_path, monkeypatch, capsys):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        if os.access(locked, os.W_OK):  # e.g. running as root: permissions are not enforced
+            pytest.skip("the file system lets this user write anywhere")
+        monkeypatch.setattr("hmc_lite.experiments.run_fig1", lambda *a, **k: pytest.fail("ran"))
+        with pytest.raises(SystemExit):
+            main(["fig1", "--scale", "tiny", "--out", str(locked / "x.npz"), "--no-progress"])
+    finally:
+        locked.chmod(0o700)
+
+
+def test_check_output_path_refuses_a_file_as_folder(tmp_path):
+    (tmp_path / "plain").write_text("not a folder")
+    with pytest.raises(ValueError, match="cannot write"):
+        check_output_path(tmp_path / "plain" / "x.npz")
+    assert check_output_path(tmp_path / "new" / "x.npz") == tmp_path / "new" / "x.npz"
+    assert list((tmp_path / "new").iterdir()) == []  # the probe file is gone
+
+
+def test_an_interrupted_save_keeps_the_old_file(tmp_path, monkeypatch):
+    res = run_fig1(TINY._replace(models=("relu",)))
+    out = save_fig1(res, tmp_path / "x.npz")
+    before = out.read_bytes()
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(np, "savez", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        save_fig1(res, out)
+    assert out.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["x.npz"]  # no temporary file left behind
+
+
+@pytest.mark.parametrize("content", [b"", b"PK\x03\x04 truncated", b"plain text"])
+def test_load_refuses_damaged_files_with_value_error(content, tmp_path):
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(content)
+    with pytest.raises(ValueError, match="bad.npz"):
+        load_fig1(bad)
+
+
+def test_load_refuses_a_single_array(tmp_path):
+    single = tmp_path / "single.npz"
+    with open(single, "wb") as fh:
+        np.save(fh, np.zeros(3))
+    with pytest.raises(ValueError, match="single array"):
+        load_fig1(single)
+
+
+def test_huge_seeds_are_refused():
+    with pytest.raises(ValueError, match="seed"):
+        run_fig1(TINY, seed=2**64)
