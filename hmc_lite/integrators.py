@@ -140,6 +140,10 @@ def check_step_size(step_size: float | np.ndarray, chains: int) -> np.ndarray:
     return eps
 
 
+#: Largest accepted number of leapfrog steps per trajectory (far beyond any run's budget).
+MAX_N_STEPS = 10**12
+
+
 def check_n_steps(n_steps: int | np.ndarray, chains: int) -> np.ndarray:
     """Return the number of steps as an integer array of shape ``(chains,)`` or raise."""
     arr = np.asarray(n_steps)
@@ -151,6 +155,8 @@ def check_n_steps(n_steps: int | np.ndarray, chains: int) -> np.ndarray:
         raise ValueError(f"n_steps must be a scalar or have shape ({chains},); got {arr.shape}")
     if np.any(arr < 1):
         raise ValueError(f"n_steps must be at least 1; got {n_steps!r}")
+    if np.any(arr > MAX_N_STEPS):  # larger values would wrap around in a 64-bit integer
+        raise ValueError(f"n_steps must be at most {MAX_N_STEPS:.0e}; got {n_steps!r}")
     return np.broadcast_to(arr.astype(int), (chains,)).copy()
 
 

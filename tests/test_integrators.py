@@ -257,6 +257,8 @@ def test_overflow_is_returned_without_warnings():
         (dict(n_steps=2.5), TypeError, "n_steps"),
         (dict(n_steps="3"), TypeError, "n_steps"),
         (dict(n_steps=np.array([1, 2, 3])), ValueError, "n_steps"),
+        (dict(n_steps=2**63), ValueError, "n_steps must be at most"),  # would wrap to < 0
+        (dict(n_steps=1e19), ValueError, "n_steps must be at most"),
         (dict(q=np.zeros(2)), ValueError, "q must have shape"),
         (dict(p=np.zeros((2, 3))), ValueError, "p must"),
         (dict(p=np.full((2, 2), np.nan)), ValueError, "p must be finite"),
