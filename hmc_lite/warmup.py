@@ -30,19 +30,51 @@ def adam(
     beta1: float = 0.9,
     beta2: float = 0.999,
 ) -> np.ndarray:
-    """Minimise the potential of every row of ``initial_position`` with Adam."""
+    """Minimise the potential of every row of ``initial_position`` with Adam.
+
+    Parameters
+    ----------
+    potential:
+        The potential energy to minimise.
+    initial_position:
+        Starting points, shape ``(n, dim)``; each row is optimised on its own.
+    n_iter, learning_rate:
+        Number of iterations (0 returns a copy of the start) and step size.
+    beta1, beta2:
+        Decay rates of the moment estimates, each in ``[0, 1)``.
+
+    Returns
+    -------
+    numpy.ndarray
+        The optimised positions, shape ``(n, dim)``.
+
+    Raises
+    ------
+    ValueError
+        For a bad argument (named), or if the iterates stop being finite (the
+        potential or its gradient is not finite there: lower ``learning_rate``).
+    """
     q = check_positions(initial_position, "initial_position", potential.dim).copy()
-    if int(n_iter) != n_iter or n_iter < 0:
+    if isinstance(n_iter, bool) or int(n_iter) != n_iter or n_iter < 0:
         raise ValueError(f"n_iter must be a non-negative integer; got {n_iter!r}")
     if not np.isfinite(learning_rate) or learning_rate <= 0:
         raise ValueError(f"learning_rate must be positive and finite; got {learning_rate!r}")
+    for name, beta in (("beta1", beta1), ("beta2", beta2)):
+        if not (np.isfinite(beta) and 0 <= beta < 1):
+            raise ValueError(f"{name} must be in [0, 1); got {beta!r}")
     m = np.zeros_like(q)
     v = np.zeros_like(q)
     for t in range(1, int(n_iter) + 1):
-        g = potential.value_and_grad(q, check=False).grad
-        m = beta1 * m + (1 - beta1) * g
-        v = beta2 * v + (1 - beta2) * g**2
-        q = q - learning_rate * (m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + 1e-8)
+        with np.errstate(over="ignore", invalid="ignore"):  # reported below, not warned
+            g = potential.value_and_grad(q, check=False).grad
+            m = beta1 * m + (1 - beta1) * g
+            v = beta2 * v + (1 - beta2) * g**2
+            q = q - learning_rate * (m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + 1e-8)
+        if not np.all(np.isfinite(q)):
+            raise ValueError(
+                f"adam: the iterates became non-finite at iteration {t} (the potential or its "
+                f"gradient is not finite there); try a smaller learning_rate than {learning_rate!r}"
+            )
     return q
 
 

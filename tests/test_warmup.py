@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import autograd.numpy as anp
 import numpy as np
 import pytest
 
-from hmc_lite import WarmupResult, adam, gaussian_potential, shared_warmup
+from hmc_lite import Potential, WarmupResult, adam, gaussian_potential, shared_warmup
 
 MEAN = np.array([1.5, -2.0, 0.5])
 COV = np.diag([1.0, 0.25, 4.0])
@@ -31,11 +32,19 @@ def test_adam_does_not_modify_its_input_and_zero_iterations_is_identity():
 @pytest.mark.parametrize(
     "kwargs, match",
     [(dict(n_iter=-1), "n_iter"), (dict(n_iter=2.5), "n_iter"), (dict(learning_rate=0.0), "learning_rate"),
-     (dict(learning_rate=np.nan), "learning_rate")],
+     (dict(learning_rate=np.nan), "learning_rate"), (dict(beta1=1.0), "beta1"),
+     (dict(beta2=1.0), "beta2"), (dict(beta1=-0.1), "beta1"), (dict(beta2=np.nan), "beta2"),
+     (dict(n_iter=True), "n_iter")],
 )
 def test_adam_refuses_bad_settings(kwargs, match):
     with pytest.raises(ValueError, match=match):
         adam(gaussian_potential(COV, MEAN), np.zeros((1, 3)), **kwargs)
+
+
+def test_adam_reports_overflow_instead_of_returning_nan():
+    root = Potential(lambda q: anp.sum(anp.sqrt(q), axis=1), dim=2)  # NaN for q < 0
+    with pytest.raises(ValueError, match="non-finite at iteration 2 .*learning_rate"):
+        adam(root, np.ones((1, 2)), n_iter=50, learning_rate=10.0)
 
 
 def test_shared_warmup_spreads_chains_around_the_mode():
