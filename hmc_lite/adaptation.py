@@ -186,14 +186,20 @@ def dual_averaging_update(
     DualAveragingState
         The state after iteration ``m + 1``.
     """
+    _check_dual_averaging_settings(gamma, t0, kappa)
     alpha = np.asarray(accept_prob, dtype=float)
     if alpha.shape != state.log_step_size.shape:
         raise ValueError(
             f"accept_prob must have shape {state.log_step_size.shape}; got {alpha.shape}"
         )
+    if not np.all((alpha >= 0) & (alpha <= 1)):  # also refuses NaN
+        raise ValueError(f"accept_prob must lie in [0, 1]; got {accept_prob!r}")
+    delta = np.asarray(target_accept, dtype=float)
+    if not np.all((delta > 0) & (delta < 1)):
+        raise ValueError(f"target_accept must lie in (0, 1); got {target_accept!r}")
     m = state.iteration + 1
     w = 1.0 / (m + t0)
-    error_avg = (1.0 - w) * state.error_avg + w * (target_accept - alpha)
+    error_avg = (1.0 - w) * state.error_avg + w * (delta - alpha)
     log_eps = np.clip(state.mu - np.sqrt(m) / gamma * error_avg, -_LOG_EPS_BOUND, _LOG_EPS_BOUND)
     eta = m ** (-kappa)
     log_eps_avg = eta * log_eps + (1.0 - eta) * state.log_step_size_avg

@@ -239,6 +239,24 @@ def test_update_refuses_wrong_shape():
         dual_averaging_init(np.array([0.1, -0.2]))
 
 
+@pytest.mark.parametrize(
+    "accept, target, settings, match",
+    [
+        (np.array([np.nan, 0.5]), 0.65, {}, "accept_prob"),
+        (np.array([1.5, 0.5]), 0.65, {}, "accept_prob"),
+        (np.array([0.5, 0.5]), np.nan, {}, "target_accept"),
+        (np.array([0.5, 0.5]), 1.0, {}, "target_accept"),
+        (np.array([0.5, 0.5]), 0.65, dict(gamma=0.0), "gamma"),
+        (np.array([0.5, 0.5]), 0.65, dict(t0=-1.0), "t0"),
+        (np.array([0.5, 0.5]), 0.65, dict(kappa=0.4), "kappa"),
+    ],
+)
+def test_update_refuses_bad_values(accept, target, settings, match):
+    da = dual_averaging_init(np.array([0.1, 0.2]))
+    with pytest.raises(ValueError, match=match):
+        dual_averaging_update(da, accept, target, **settings)
+
+
 # ---------------------------------------------------------------------------
 # A diagonal mass matrix, adapted in Stan's windows
 # ---------------------------------------------------------------------------
