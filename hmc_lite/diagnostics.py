@@ -30,9 +30,20 @@ def _as_draws(x: np.ndarray, name: str = "x") -> np.ndarray:
     arr = np.asarray(x, dtype=float)
     if arr.ndim < 2:
         raise ValueError(f"{name} must have shape (chains, draws, ...); got {arr.shape}")
+    if arr.shape[0] < 1:
+        raise ValueError(f"{name} needs at least one chain; got {arr.shape}")
     if arr.shape[1] < 4:
         raise ValueError(f"{name} needs at least 4 draws per chain; got {arr.shape[1]}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite; it contains NaN or infinite values")
     return arr
+
+
+def _unit_scale(x: np.ndarray) -> np.ndarray:
+    """Divide each coordinate by its largest absolute value (ESS and R-hat do not change,
+    and huge values such as 1e200 no longer overflow when squared)."""
+    scale = np.abs(x).max(axis=(0, 1))
+    return x / np.where(scale > 0, scale, 1.0)
 
 
 def _split(x: np.ndarray) -> np.ndarray:
@@ -64,7 +75,7 @@ def ess(x: np.ndarray) -> np.ndarray:
     numpy.ndarray
         A scalar array, or one value per trailing coordinate.
     """
-    arr = _split(_as_draws(x))
+    arr = _split(_unit_scale(_as_draws(x)))
     m, n = arr.shape[:2]
     acov = _autocovariance(arr)
     chain_mean = arr.mean(axis=1)
@@ -89,7 +100,7 @@ def ess(x: np.ndarray) -> np.ndarray:
 
 def rhat(x: np.ndarray) -> np.ndarray:
     """Split R-hat: close to 1 when the chains agree; shape as for :func:`ess`."""
-    arr = _split(_as_draws(x))
+    arr = _split(_unit_scale(_as_draws(x)))
     n = arr.shape[1]
     chain_mean = arr.mean(axis=1)
     within = arr.var(axis=1, ddof=1).mean(axis=0)

@@ -121,7 +121,7 @@ def per_chain(value: float | np.ndarray, name: str, chains: int) -> np.ndarray:
     Raises ``TypeError`` for non-numbers (booleans included) and ``ValueError``
     for a wrong shape, naming the argument ``name``.
     """
-    if isinstance(value, bool):
+    if isinstance(value, (bool, np.bool_)) or np.asarray(value).dtype.kind not in "iufO":
         raise TypeError(f"{name} must be a number or an array of numbers; got {value!r}")
     try:
         arr = np.asarray(value, dtype=float)

@@ -115,7 +115,8 @@ def check_n_samples(n_samples: int, name: str = "n_samples") -> int:
 
 def init_state(potential: Potential, position: np.ndarray) -> HMCState:
     """Evaluate the potential and its gradient at ``position`` (shape ``(chains, dim)``)."""
-    position = check_positions(position, "initial_position", potential.dim)
+    # a copy: the state must not change when the caller later edits its array
+    position = check_positions(position, "initial_position", potential.dim).copy()
     u, g = potential.value_and_grad(position)
     if not np.all(np.isfinite(u)) or not np.all(np.isfinite(g)):
         raise ValueError("initial_position must have finite potential energy and gradient")

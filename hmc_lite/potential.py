@@ -44,6 +44,9 @@ def check_positions(q: np.ndarray, name: str = "position", dim: int | None = Non
         If ``q`` is not two-dimensional, has the wrong number of columns, or
         holds non-finite values. The message names the argument ``name``.
     """
+    kind = np.asarray(q).dtype.kind
+    if kind not in "iufO":  # refuses bool, complex, strings (also numeric ones) and dates
+        raise TypeError(f"{name} must be a real numeric array, got dtype {np.asarray(q).dtype}")
     try:
         arr = np.asarray(q, dtype=float)
     except (TypeError, ValueError) as err:
@@ -98,7 +101,7 @@ class Potential:
     def __init__(self, U: Callable[[np.ndarray], np.ndarray], dim: int | None = None, name: str = "") -> None:
         if not callable(U):
             raise TypeError(f"U must be callable, got {type(U).__name__}")
-        if dim is not None and (int(dim) != dim or dim < 1):
+        if dim is not None and (isinstance(dim, (bool, np.bool_)) or int(dim) != dim or dim < 1):
             raise ValueError(f"dim must be a positive integer, got {dim!r}")
         self._U = U
         self.dim = None if dim is None else int(dim)

@@ -90,6 +90,19 @@ def test_too_few_draws_or_dimensions_are_refused(fn):
         fn(np.ones(10))
     with pytest.raises(ValueError, match="at least 4 draws"):
         fn(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="at least one chain"):
+        fn(np.ones((0, 10)))
+    bad = np.ones((2, 10))
+    bad[1, 3] = np.nan
+    with pytest.raises(ValueError, match="finite"):
+        fn(bad)
+
+
+def test_ess_and_rhat_do_not_depend_on_the_scale_of_the_draws():
+    x = np.random.default_rng(3).standard_normal((4, 200, 2))
+    for scale in (1e-200, 1e200):
+        np.testing.assert_allclose(ess(x * scale), ess(x), rtol=1e-12)
+        np.testing.assert_allclose(rhat(x * scale), rhat(x), rtol=1e-12)
 
 
 # ---------------------------------------------------------------------------

@@ -217,3 +217,12 @@ def test_initial_position_with_infinite_energy_is_refused():
     with pytest.raises(ValueError, match="initial_position"):
         with np.errstate(divide="ignore"):
             sample(pot, np.zeros((1, 2)), 0.1, 2, 3, np.random.default_rng(0))
+
+
+def test_the_state_does_not_share_memory_with_the_callers_array():
+    pot = gaussian_potential(np.eye(2))
+    start = np.ones((3, 2))
+    state = init_state(pot, start)
+    start[:] = 5.0  # the caller reuses its array
+    np.testing.assert_array_equal(state.position, np.ones((3, 2)))
+    np.testing.assert_allclose(state.potential_energy, pot(state.position))

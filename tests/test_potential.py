@@ -98,8 +98,12 @@ def test_constructor_checks_its_arguments():
         (np.array([[0.0, np.inf, 1.0]]), ValueError, "finite"),
         (np.zeros((2, 2)), ValueError, "3 columns"),
         ([["a", "b", "c"]], TypeError, "numeric"),
+        ([["1.0", "2.0", "3.0"]], TypeError, "numeric"),
+        (np.ones((1, 3), dtype=complex), TypeError, "numeric"),
+        (np.ones((1, 3), dtype=bool), TypeError, "numeric"),
     ],
-    ids=["1d", "3d", "empty", "nan", "inf", "wrong-dim", "strings"],
+    ids=["1d", "3d", "empty", "nan", "inf", "wrong-dim", "strings", "numeric-strings", "complex",
+         "bool"],
 )
 def test_check_positions_refuses_bad_input_and_names_it(q, error, match):
     with pytest.raises(error, match=match) as info:
@@ -111,3 +115,9 @@ def test_potential_with_dim_refuses_other_widths():
     pot = Potential(banana, dim=2)
     with pytest.raises(ValueError, match="2 columns"):
         pot.value_and_grad(np.zeros((1, 3)))
+
+
+@pytest.mark.parametrize("dim", [0, 2.5, True, np.True_])
+def test_potential_refuses_a_bad_dim(dim):
+    with pytest.raises(ValueError, match="dim"):
+        Potential(banana, dim=dim)
