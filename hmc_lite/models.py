@@ -532,6 +532,10 @@ def mlp_potential(
         if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) \
                 or not np.isfinite(v) or v <= 0:
             raise ValueError(f"{label} must be positive and finite; got {v!r}")
+        with np.errstate(over="ignore", under="ignore"):
+            variance = np.float64(v) ** 2
+        if not 1.0 / np.finfo(float).max < variance < np.inf:  # 1 / sd^2 must be finite and > 0
+            raise ValueError(f"{label} must be between 1e-154 and 1e154; got {v!r}")
     if isinstance(activation, str):
         act = get_activation(activation, **activation_options)
     elif isinstance(activation, Activation):

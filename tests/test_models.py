@@ -278,6 +278,11 @@ def test_bad_input_is_refused_with_a_message_naming_the_argument():
         mlp_potential(x, y, [1, 4, 1], "relu", noise_sd=0.0)
     with pytest.raises(ValueError, match="prior_sd"):
         mlp_potential(x, y, [1, 4, 1], "relu", prior_sd=np.inf)
+    for tiny_or_huge in (1e-200, 1e200):  # 1 / sd^2 would be infinite or zero
+        with pytest.raises(ValueError, match="noise_sd"):
+            mlp_potential(x, y, [1, 4, 1], "relu", noise_sd=tiny_or_huge)
+        with pytest.raises(ValueError, match="prior_sd"):
+            mlp_potential(x, y, [1, 4, 1], "relu", prior_sd=tiny_or_huge)
     with pytest.raises(ValueError, match="beta"):
         mlp_potential(x, y, [1, 4, 1], "softplus", beta=-1.0)
     with pytest.raises(ValueError, match="slope"):
