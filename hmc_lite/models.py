@@ -6,6 +6,8 @@ knows about samplers or plots.
 
 from __future__ import annotations
 
+import threading
+
 from typing import Callable, NamedTuple, Sequence
 
 import autograd.numpy as anp
@@ -296,7 +298,9 @@ class MLPPotential(Potential):
         self.shapes = [((a, b), (b,)) for a, b in zip(self.widths[:-1], self.widths[1:])]
         super().__init__(self._energy, dim=sum(a * b + b for (a, b), _ in self.shapes),
                          name=f"MLP {list(self.widths)} {activation.name}")
-        self._buffers: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
+        # Scratch buffers of value_and_grad, one set per thread: threads sharing a
+        # potential must not overwrite each other's intermediate arrays.
+        self._local = threading.local()
 
     def unflatten(self, theta):
         """Split flat parameters ``(chains, dim)`` into ``[(W, b), ...]`` with
@@ -337,14 +341,24 @@ class MLPPotential(Potential):
         return self._energy(theta)
 
     def _workspace(self, chains: int) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Reusable ``(value, derivative)`` buffers, one pair per hidden layer."""
-        if chains not in self._buffers:
-            if len(self._buffers) > 4:  # keep memory bounded
-                self._buffers.clear()
+        """Reusable ``(value, derivative)`` buffers, one pair per hidden layer (per thread)."""
+        buffers = self._local.__dict__.setdefault("buffers", {})
+        if chains not in buffers:
+            if len(buffers) > 4:  # keep memory bounded
+                buffers.clear()
             n = self.x.shape[0]
-            self._buffers[chains] = [(np.empty((chains, n, w)), np.empty((chains, n, w)))
-                                     for w in self.widths[1:-1]]
-        return self._buffers[chains]
+            buffers[chains] = [(np.empty((chains, n, w)), np.empty((chains, n, w)))
+                               for w in self.widths[1:-1]]
+        return buffers[chains]
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        del state["_local"]  # scratch space: not part of the potential, and not copyable
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._local = threading.local()
 
     def value_and_grad(self, q: np.ndarray, *, check: bool = True) -> ValueAndGrad:
         """Potential energies and gradients of a batch of parameter vectors.

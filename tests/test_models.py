@@ -350,3 +350,22 @@ def test_fast_value_and_derivative_match_the_autograd_function(name, options):
     zz = z.copy()
     act.value_and_derivative(zz, zz, deriv)
     np.testing.assert_allclose(zz, value, rtol=1e-15, atol=0)
+
+
+def test_threads_sharing_one_potential_get_the_right_gradients():
+    import copy
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(5)
+    x = rng.uniform(-2, 2, (60, 1))
+    y = np.sin(x[:, 0])
+    pot = mlp_potential(x, y, [1, 30, 30, 1], "relu")
+    batches = [rng.standard_normal((c, pot.dim)) for c in (3, 8, 3, 8) * 10]
+    serial = [pot.value_and_grad(q) for q in batches]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        threaded = list(pool.map(pot.value_and_grad, batches))
+    for a, b in zip(serial, threaded):
+        np.testing.assert_array_equal(a.value, b.value)
+        np.testing.assert_array_equal(a.grad, b.grad)
+    clone = copy.deepcopy(pot)  # the per-thread scratch space is not copied, but rebuilt
+    np.testing.assert_array_equal(clone.value_and_grad(batches[0]).grad, serial[0].grad)
