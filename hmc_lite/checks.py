@@ -93,8 +93,9 @@ def _hamiltonian(q: np.ndarray, p: np.ndarray) -> float:
 def _call(step_fn: StepFn, q: np.ndarray, p: np.ndarray, eps: float, L: int) -> tuple[np.ndarray, np.ndarray]:
     """Run the student's function on copies and check what it returns."""
     q_in, p_in = q.copy(), p.copy()
-    out = step_fn(_grad_test_potential, q_in, p_in, float(eps), int(L))
-    if not np.array_equal(q_in, q) or not np.array_equal(p_in, p):
+    with np.errstate(all="ignore"):
+        out = step_fn(_grad_test_potential, q_in, p_in, float(eps), int(L))
+    if not np.array_equal(q_in, q, equal_nan=True) or not np.array_equal(p_in, p, equal_nan=True):
         raise AssertionError("step_fn modified its input arrays q or p in place; "
                              "work on copies (e.g. q = q.copy()) or use q = q + ...")
     if not isinstance(out, (tuple, list)) or len(out) != 2:
@@ -103,7 +104,18 @@ def _call(step_fn: StepFn, q: np.ndarray, p: np.ndarray, eps: float, L: int) -> 
     q1, p1 = np.asarray(q1, dtype=float), np.asarray(p1, dtype=float)
     if q1.shape != q.shape or p1.shape != p.shape:
         raise AssertionError(f"step_fn must return q and p of shape {q.shape}; got {q1.shape} and {p1.shape}")
+    if not (np.all(np.isfinite(q1)) and np.all(np.isfinite(p1))):
+        raise _Exploded(
+            f"finite values: with eps = {eps:g} and L = {int(L)} from q = {np.round(q, 3)}, "
+            f"p = {np.round(p, 3)}, step_fn returned NaN or infinite values. Leapfrog is stable "
+            "at this step size, so the integration blew up: check the sign of each kick "
+            "(p - eps * grad_U(q), not p + ...) and that each drift adds eps * p to q."
+        )
     return q1, p1
+
+
+class _Exploded(Exception):
+    """Raised inside :func:`check_integrator` when the student's integrator returns NaN or inf."""
 
 
 def _slope(eps: np.ndarray, err: np.ndarray) -> float:
@@ -156,69 +168,72 @@ def check_integrator(step_fn: StepFn, *, raise_on_failure: bool = True) -> Integ
     starts = [(0.8 * rng.standard_normal(2), rng.standard_normal(2)) for _ in range(8)]
     failures = []
 
-    # 1. Reversibility.
-    rev = 0.0
-    for q0, p0 in starts[:4]:
-        for eps, L in ((0.05, 20), (0.3, 7)):
-            q1, p1 = _call(step_fn, q0, p0, eps, L)
-            q2, p2 = _call(step_fn, q1, -p1, eps, L)
-            rev = max(rev, float(np.max(np.abs(np.concatenate([q2 - q0, -p2 - p0])))))
-    if not rev < REVERSIBILITY_TOL:
-        failures.append(
-            f"reversibility: integrating L steps, flipping the momentum, integrating L steps and "
-            f"flipping back misses the start by {rev:.2e} (tolerance {REVERSIBILITY_TOL:.0e}). "
-            "A reversible step is symmetric: half kick, drift, half kick, all with the same eps."
-        )
+    rev = vol = local_order = global_order = float("nan")
+    try:
+        # 1. Reversibility.
+        rev = 0.0
+        for q0, p0 in starts[:4]:
+            for eps, L in ((0.05, 20), (0.3, 7)):
+                q1, p1 = _call(step_fn, q0, p0, eps, L)
+                q2, p2 = _call(step_fn, q1, -p1, eps, L)
+                rev = max(rev, float(np.max(np.abs(np.concatenate([q2 - q0, -p2 - p0])))))
+        if not rev < REVERSIBILITY_TOL:
+            failures.append(
+                f"reversibility: integrating L steps, flipping the momentum, integrating L steps and "
+                f"flipping back misses the start by {rev:.2e} (tolerance {REVERSIBILITY_TOL:.0e}). "
+                "A reversible step is symmetric: half kick, drift, half kick, all with the same eps."
+            )
 
-    # 2. Volume preservation (central finite differences, step h).
-    h = 1e-5
-    vol = 0.0
-    for q0, p0 in starts[:3]:
-        z0 = np.concatenate([q0, p0])
-        J = np.empty((4, 4))
-        for j in range(4):
-            dz = np.zeros(4)
-            dz[j] = h
-            plus = np.concatenate(_call(step_fn, (z0 + dz)[:2], (z0 + dz)[2:], 0.2, 10))
-            minus = np.concatenate(_call(step_fn, (z0 - dz)[:2], (z0 - dz)[2:], 0.2, 10))
-            J[:, j] = (plus - minus) / (2 * h)
-        vol = max(vol, abs(float(np.linalg.det(J)) - 1.0))
-    if not vol < VOLUME_TOL:
-        failures.append(
-            f"volume preservation: |det J - 1| = {vol:.2e} for the map (q, p) -> (q', p') "
-            f"(tolerance {VOLUME_TOL:.0e}). Each kick must use the gradient at the current "
-            "position and each drift the current momentum, so that every sub-step is a shear."
-        )
+        # 2. Volume preservation (central finite differences, step h).
+        h = 1e-5
+        vol = 0.0
+        for q0, p0 in starts[:3]:
+            z0 = np.concatenate([q0, p0])
+            J = np.empty((4, 4))
+            for j in range(4):
+                dz = np.zeros(4)
+                dz[j] = h
+                plus = np.concatenate(_call(step_fn, (z0 + dz)[:2], (z0 + dz)[2:], 0.2, 10))
+                minus = np.concatenate(_call(step_fn, (z0 - dz)[:2], (z0 - dz)[2:], 0.2, 10))
+                J[:, j] = (plus - minus) / (2 * h)
+            vol = max(vol, abs(float(np.linalg.det(J)) - 1.0))
+        if not vol < VOLUME_TOL:
+            failures.append(
+                f"volume preservation: |det J - 1| = {vol:.2e} for the map (q, p) -> (q', p') "
+                f"(tolerance {VOLUME_TOL:.0e}). Each kick must use the gradient at the current "
+                "position and each drift the current momentum, so that every sub-step is a shear."
+            )
 
-    # 3. Order of the energy error, averaged over starting points.
-    eps_local = np.geomspace(0.004, 0.04, 7)
-    local = np.zeros_like(eps_local)
-    T = 2.0
-    n_steps = np.array([10, 14, 20, 28, 40, 56, 80, 113, 160])
-    eps_global = T / n_steps
-    glob = np.zeros_like(eps_global)
-    with np.errstate(all="ignore"):
-        for q0, p0 in starts:
-            h0 = _hamiltonian(q0, p0)
-            for i, eps in enumerate(eps_local):
-                local[i] += abs(_hamiltonian(*_call(step_fn, q0, p0, eps, 1)) - h0)
-            for i, (eps, L) in enumerate(zip(eps_global, n_steps)):
-                glob[i] += abs(_hamiltonian(*_call(step_fn, q0, p0, eps, L)) - h0)
-    local_order, global_order = _slope(eps_local, local), _slope(eps_global, glob)
-    if not abs(local_order - LOCAL_ORDER) <= LOCAL_ORDER_TOL:
-        failures.append(
-            f"local order: the energy error of one step shrinks like eps^{local_order:.2f}; "
-            f"leapfrog gives eps^3 (tolerance {LOCAL_ORDER_TOL}). A value near 2 means a "
-            "first-order method (e.g. Euler, or kick-drift without the half steps); a value "
-            "near 1 means the kicks or drifts of one step do not add up to eps."
-        )
-    if not abs(global_order - GLOBAL_ORDER) <= GLOBAL_ORDER_TOL:
-        failures.append(
-            f"global order: at fixed time T = L eps = {T} the energy error shrinks like "
-            f"eps^{global_order:.2f}; leapfrog gives eps^2 (tolerance {GLOBAL_ORDER_TOL}). "
-            "Check that the first and last kicks are half kicks."
-        )
-
+        # 3. Order of the energy error, averaged over starting points.
+        eps_local = np.geomspace(0.004, 0.04, 7)
+        local = np.zeros_like(eps_local)
+        T = 2.0
+        n_steps = np.array([10, 14, 20, 28, 40, 56, 80, 113, 160])
+        eps_global = T / n_steps
+        glob = np.zeros_like(eps_global)
+        with np.errstate(all="ignore"):
+            for q0, p0 in starts:
+                h0 = _hamiltonian(q0, p0)
+                for i, eps in enumerate(eps_local):
+                    local[i] += abs(_hamiltonian(*_call(step_fn, q0, p0, eps, 1)) - h0)
+                for i, (eps, L) in enumerate(zip(eps_global, n_steps)):
+                    glob[i] += abs(_hamiltonian(*_call(step_fn, q0, p0, eps, L)) - h0)
+        local_order, global_order = _slope(eps_local, local), _slope(eps_global, glob)
+        if not abs(local_order - LOCAL_ORDER) <= LOCAL_ORDER_TOL:
+            failures.append(
+                f"local order: the energy error of one step shrinks like eps^{local_order:.2f}; "
+                f"leapfrog gives eps^3 (tolerance {LOCAL_ORDER_TOL}). A value near 2 means a "
+                "first-order method (e.g. Euler, or kick-drift without the half steps); a value "
+                "near 1 means the kicks or drifts of one step do not add up to eps."
+            )
+        if not abs(global_order - GLOBAL_ORDER) <= GLOBAL_ORDER_TOL:
+            failures.append(
+                f"global order: at fixed time T = L eps = {T} the energy error shrinks like "
+                f"eps^{global_order:.2f}; leapfrog gives eps^2 (tolerance {GLOBAL_ORDER_TOL}). "
+                "Check that the first and last kicks are half kicks."
+            )
+    except _Exploded as err:  # a failure to report, not a crash: what was not measured is NaN
+        failures.append(str(err))
     report = IntegratorReport(rev, vol, local_order, global_order, tuple(failures))
     if failures and raise_on_failure:
         raise AssertionError("check_integrator found problems:\n- " + "\n- ".join(failures))

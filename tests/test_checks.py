@@ -94,3 +94,15 @@ def test_bad_step_functions_get_helpful_messages():
         check_integrator(lambda grad_U, q, p, eps, L: (q[:1], p))
     with pytest.raises(TypeError, match="step_fn"):
         check_integrator("leapfrog")
+
+
+def test_an_integrator_that_blows_up_is_reported_not_blamed_on_in_place_edits():
+    def explodes(grad_U, q, p, eps, L):
+        return q * float("nan"), p - eps * L * grad_U(q)
+
+    report = check_integrator(explodes, raise_on_failure=False)
+    assert not report.passed
+    assert any("NaN or infinite" in f for f in report.failures), report.failures
+    assert not any("in place" in f for f in report.failures)
+    with pytest.raises(AssertionError, match="sign of each kick"):
+        check_integrator(explodes)
