@@ -160,15 +160,29 @@ def _parse_age(filename: str) -> int | None:
 
 
 def _read_image(path: Path, image_size: int) -> np.ndarray | None:
-    """Grey pixels in [0, 1], shape ``(image_size**2,)``, or ``None`` if unreadable."""
+    """Grey pixels in [0, 1], shape ``(image_size**2,)``, or ``None`` if unreadable.
+
+    Files that Pillow cannot decode, and files whose header claims more pixels
+    than Pillow's decompression-bomb limit, count as unreadable. Integer images
+    of more than 8 bits (mode ``I;16`` or ``I``, e.g. 16-bit grey PNGs) are
+    scaled by 65535 rather than clipped at 255.
+    """
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(path) as img:
-            img.draft("L", (image_size, image_size))  # fast JPEG decoding at reduced size
-            grey = img.convert("L").resize((image_size, image_size), Image.Resampling.BOX)
-            pixels = np.asarray(grey, dtype=float)
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as img:
+                if img.mode.startswith("I"):  # 16- or 32-bit integer grey
+                    wide = np.asarray(img, dtype=float) / 65535.0 * 255.0
+                    img_l = Image.fromarray(np.clip(wide, 0, 255).astype(np.float32), mode="F")
+                else:
+                    img.draft("L", (image_size, image_size))  # fast JPEG decoding at reduced size
+                    img_l = img.convert("L")
+                grey = img_l.resize((image_size, image_size), Image.Resampling.BOX)
+                pixels = np.asarray(grey, dtype=float)
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError,
+            Image.DecompressionBombError, Image.DecompressionBombWarning):
         return None
     return pixels.reshape(-1) / 255.0
 
@@ -225,10 +239,12 @@ def load_utkface(
     Raises
     ------
     FileNotFoundError
-        If ``path`` is not an existing folder.
+        If ``path`` does not exist.
+    NotADirectoryError
+        If ``path`` is a file.
     ValueError
-        If the folder holds no usable image, if fewer than ``n`` are usable,
-        or for an invalid argument.
+        If ``path`` is empty, if the folder holds no usable image, if fewer
+        than ``n`` are usable, or for an invalid argument.
     """
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a str or os.PathLike; got {type(path).__name__}")
@@ -237,7 +253,11 @@ def load_utkface(
         n = _check_positive_int(n, "n")
     seed = _check_seed(seed)
     test_fraction = _check_test_fraction(test_fraction)
+    if not os.fspath(path).strip():  # Path("") would be the current folder
+        raise ValueError("path must name the UTKFace folder; got an empty path")
     folder = Path(path).expanduser()
+    if folder.is_file():
+        raise NotADirectoryError(f"UTKFace path is a file, not a folder: {folder}")
     if not folder.is_dir():
         raise FileNotFoundError(f"UTKFace folder not found: {folder}")
 

@@ -232,3 +232,48 @@ def test_diabetes_without_scikit_learn_says_what_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "sklearn.datasets", None)  # makes the import fail
     with pytest.raises(ImportError, match="scikit-learn"):
         diabetes()
+
+
+def _png_claiming(path, width, height):
+    """A 1x1 PNG whose header claims width x height pixels (a 'decompression bomb')."""
+    import io
+    import struct
+    import zlib
+
+    buf = io.BytesIO()
+    Image.new("L", (1, 1)).save(buf, "PNG")
+    data = bytearray(buf.getvalue())
+    start = 8 + 4  # signature, then the IHDR chunk's length field
+    ihdr = bytearray(data[start:start + 4 + 13])  # chunk type + 13 bytes of header
+    ihdr[4:12] = struct.pack(">II", width, height)
+    data[start:start + 17] = ihdr
+    data[start + 17:start + 21] = struct.pack(">I", zlib.crc32(bytes(ihdr)) & 0xFFFFFFFF)
+    path.write_bytes(bytes(data))
+
+
+def test_utkface_skips_a_decompression_bomb_and_keeps_the_rest(tmp_path):
+    rng = np.random.default_rng(1)
+    _write_image(tmp_path / "30_0_1_20170101000000001.jpg", (20, 20), "RGB", "JPEG", rng)
+    _write_image(tmp_path / "40_1_2_20170101000000002.jpg", (20, 20), "RGB", "JPEG", rng)
+    _write_image(tmp_path / "50_1_2_20170101000000003.jpg", (20, 20), "RGB", "JPEG", rng)
+    _write_image(tmp_path / "55_1_2_20170101000000005.jpg", (20, 20), "RGB", "JPEG", rng)
+    _png_claiming(tmp_path / "60_0_0_20170101000000004.png", 60000, 60000)
+    data, messages = _load(tmp_path, test_fraction=0.25)
+    assert len(data.y_train) + len(data.y_test) == 4
+    assert any("skipped 1 unreadable" in m for m in messages)
+
+
+def test_sixteen_bit_images_are_scaled_not_clipped(tmp_path):
+    half = np.full((8, 8), 32768, dtype=np.uint16)
+    Image.fromarray(half).save(tmp_path / "g.png")
+    pixels = datasets._read_image(tmp_path / "g.png", 4)
+    np.testing.assert_allclose(pixels, 32768 / 65535, atol=1e-6)
+
+
+def test_utkface_refuses_an_empty_path_and_a_file(tmp_path):
+    with pytest.raises(ValueError, match="empty"):
+        load_utkface("")
+    a_file = tmp_path / "faces.zip"
+    a_file.write_bytes(b"zip")
+    with pytest.raises(NotADirectoryError, match="faces.zip"):
+        load_utkface(a_file)
