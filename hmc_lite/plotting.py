@@ -9,6 +9,12 @@ and the page would show the text ``<Figure size ...>``. :func:`use_style`
 therefore registers the formatter itself, so that the same notebook shows its
 figures in JupyterLab, Colab, ``nbclient`` and the HTML book, whatever the
 backend.
+
+Glued numbers go through the same machinery: ``glue`` stores a value's
+``text/plain`` repr, and NumPy 2 writes a scalar as ``np.float64(0.95)``, which
+a ``{glue:text}`` role with a number format such as ``:.3f`` cannot parse.
+:func:`enable_number_display` (also called by :func:`use_style`) makes NumPy
+scalars print as the plain Python numbers they hold.
 """
 
 from __future__ import annotations
@@ -18,7 +24,14 @@ import matplotlib.pyplot as plt
 import seaborn as sns
 from matplotlib.figure import Figure
 
-__all__ = ["use_style", "ACTIVATION_COLORS", "activation_color", "enable_figure_display", "show"]
+__all__ = [
+    "use_style",
+    "ACTIVATION_COLORS",
+    "activation_color",
+    "enable_figure_display",
+    "enable_number_display",
+    "show",
+]
 
 #: One colour per activation, used by every chapter (seaborn's colour-blind palette).
 ACTIVATION_COLORS = dict(
@@ -57,6 +70,35 @@ def enable_figure_display() -> bool:
     return True
 
 
+def enable_number_display() -> bool:
+    """Make NumPy scalars print as plain Python numbers in the running IPython kernel.
+
+    Afterwards ``np.float64(0.95)`` displays (and is glued) as ``0.95`` rather
+    than ``np.float64(0.95)``, so every ``{glue:text}`` format spec applies to
+    it; likewise for NumPy integers and booleans. Returns ``False`` (and does
+    nothing) outside IPython.
+    """
+    try:
+        import numpy as np
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython is a dependency of the book
+        return False
+    shell = get_ipython()
+    if shell is None:
+        return False
+    formatter = shell.display_formatter.formatters["text/plain"]
+    # Each scalar type defines its own __repr__, which IPython would find before
+    # a printer registered on a base class, so register every concrete type.
+    for scalar_type in set(np.sctypeDict.values()):
+        if issubclass(scalar_type, (np.number, np.bool_)):
+            formatter.for_type(scalar_type, _print_item)
+    return True
+
+
+def _print_item(obj, printer, cycle) -> None:  # noqa: ANN001 - IPython's printer protocol
+    printer.text(repr(obj.item()))
+
+
 def show(fig: Figure) -> None:
     """Display ``fig`` as an image in the notebook, then close it.
 
@@ -71,8 +113,9 @@ def show(fig: Figure) -> None:
 
 def use_style() -> None:
     """Set the book's matplotlib/seaborn style (white grid, colour-blind palette,
-    readable fonts, tight layout) and make figures display as images in IPython
-    under any backend (:func:`enable_figure_display`)."""
+    readable fonts, tight layout), make figures display as images in IPython
+    under any backend (:func:`enable_figure_display`) and NumPy scalars as plain
+    numbers (:func:`enable_number_display`)."""
     sns.set_theme(context="notebook", style="whitegrid", palette="colorblind")
     mpl.rcParams.update(
         {
@@ -88,3 +131,4 @@ def use_style() -> None:
         }
     )
     enable_figure_display()
+    enable_number_display()

@@ -59,3 +59,25 @@ def test_activation_color_names_unknown_activation():
     assert plotting.activation_color("relu").startswith("#")
     with pytest.raises(ValueError, match="gelu"):
         plotting.activation_color("gelu")
+
+
+def test_numpy_scalars_display_as_plain_numbers(shell):
+    """A glued NumPy scalar must reach the book as a number that ``{glue:text}`` can format."""
+    import numpy as np
+
+    shell.display_formatter.formatters["text/plain"].pop(np.float64, None)
+    before, _ = format_display_data(np.float64(0.25))
+    assert before["text/plain"] == "np.float64(0.25)"  # the bug: "could not convert to float"
+    assert plotting.enable_number_display() is True
+    for value, text in [(np.float64(0.25), "0.25"), (np.int64(7), "7"), (np.bool_(True), "True")]:
+        data, _ = format_display_data(value)
+        assert data["text/plain"] == text
+    assert float(format_display_data(np.float64(1 / 3))[0]["text/plain"]) == 1 / 3
+
+
+def test_use_style_enables_number_display(shell):
+    import numpy as np
+
+    shell.display_formatter.formatters["text/plain"].pop(np.float32, None)
+    plotting.use_style()
+    assert format_display_data(np.float32(0.5))[0]["text/plain"] == "0.5"
