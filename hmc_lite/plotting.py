@@ -20,6 +20,7 @@ scalars print as the plain Python numbers they hold.
 from __future__ import annotations
 
 import matplotlib as mpl
+import numpy as np
 import matplotlib.pyplot as plt
 import seaborn as sns
 from matplotlib.figure import Figure
@@ -57,15 +58,11 @@ def enable_figure_display() -> bool:
     produce an ``image/png`` output under every matplotlib backend, Agg included.
     Returns ``False`` (and does nothing) outside IPython.
     """
-    try:
-        from IPython import get_ipython
-        from IPython.core.pylabtools import print_figure
-    except ImportError:  # pragma: no cover - IPython is a dependency of the book
+    formatter = _formatter("image/png")
+    if formatter is None:
         return False
-    shell = get_ipython()
-    if shell is None:
-        return False
-    formatter = shell.display_formatter.formatters["image/png"]
+    from IPython.core.pylabtools import print_figure
+
     formatter.for_type(Figure, lambda fig: print_figure(fig, "png", bbox_inches="tight"))
     return True
 
@@ -78,21 +75,25 @@ def enable_number_display() -> bool:
     it; likewise for NumPy integers and booleans. Returns ``False`` (and does
     nothing) outside IPython.
     """
-    try:
-        import numpy as np
-        from IPython import get_ipython
-    except ImportError:  # pragma: no cover - IPython is a dependency of the book
+    formatter = _formatter("text/plain")
+    if formatter is None:
         return False
-    shell = get_ipython()
-    if shell is None:
-        return False
-    formatter = shell.display_formatter.formatters["text/plain"]
     # Each scalar type defines its own __repr__, which IPython would find before
     # a printer registered on a base class, so register every concrete type.
     for scalar_type in set(np.sctypeDict.values()):
         if issubclass(scalar_type, (np.number, np.bool_)):
             formatter.for_type(scalar_type, _print_item)
     return True
+
+
+def _formatter(mime_type: str):  # noqa: ANN202 - an IPython formatter, or None
+    """The running IPython kernel's display formatter for ``mime_type`` (None outside IPython)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython is a dependency of the book
+        return None
+    shell = get_ipython()
+    return None if shell is None else shell.display_formatter.formatters[mime_type]
 
 
 def _print_item(obj, printer, cycle) -> None:  # noqa: ANN001 - IPython's printer protocol
