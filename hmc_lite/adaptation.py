@@ -35,8 +35,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .integrators import check_n_steps, per_chain
-from .kernel import HMCState, check_n_samples, check_rng, hmc_step, init_state
+from ._validation import check_int, check_n_steps, check_per_chain, check_positive_float, check_rng
+from .kernel import HMCState, hmc_step, init_state
 from .potential import Potential
 
 __all__ = [
@@ -120,22 +120,10 @@ class AdaptationResult(NamedTuple):
     divergent: np.ndarray
 
 
-def _positive_finite(value, name: str) -> float:
-    if isinstance(value, bool):
-        raise TypeError(f"{name} must be a number; got {value!r}")
-    try:
-        v = float(value)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} must be a number; got {value!r}") from err
-    if not np.isfinite(v) or v <= 0:
-        raise ValueError(f"{name} must be positive and finite; got {value!r}")
-    return v
-
-
 def _check_dual_averaging_settings(gamma: float, t0: float, kappa: float) -> None:
-    _positive_finite(gamma, "gamma")
-    _positive_finite(t0, "t0")
-    k = _positive_finite(kappa, "kappa")
+    check_positive_float(gamma, "gamma")
+    check_positive_float(t0, "t0")
+    k = check_positive_float(kappa, "kappa")
     if not 0.5 < k <= 1.0:
         raise ValueError(f"kappa must lie in (0.5, 1]; got {kappa!r}")
 
@@ -337,18 +325,16 @@ def adapt_step_size(
     ((8,), (8, 50))
     """
     check_rng(rng)
-    if isinstance(n_adapt, bool) or not isinstance(n_adapt, (int, np.integer)) or n_adapt < 1:
-        raise ValueError(f"n_adapt must be a positive integer; got {n_adapt!r}")
-    n_adapt = int(n_adapt)
+    n_adapt = check_int(n_adapt, "n_adapt")
     _check_dual_averaging_settings(gamma, t0, kappa)
-    _positive_finite(divergence_threshold, "divergence_threshold")
+    check_positive_float(divergence_threshold, "divergence_threshold")
     state = init_state(potential, initial_position)
     chains = state.position.shape[0]
 
-    eps0 = per_chain(step_size, "step_size", chains)
+    eps0 = check_per_chain(step_size, "step_size", chains)
     if not np.all(np.isfinite(eps0)) or np.any(eps0 <= 0):
         raise ValueError(f"step_size must be positive and finite; got {step_size!r}")
-    delta = per_chain(target_accept, "target_accept", chains)
+    delta = check_per_chain(target_accept, "target_accept", chains)
     if not np.all((delta > 0) & (delta < 1)):
         raise ValueError(f"target_accept must lie strictly between 0 and 1; got {target_accept!r}")
 
@@ -357,11 +343,10 @@ def adapt_step_size(
     fixed_steps = None if n_steps is None else check_n_steps(n_steps, chains)
     lengths = None
     if path_length is not None:
-        lengths = per_chain(path_length, "path_length", chains)
+        lengths = check_per_chain(path_length, "path_length", chains)
         if not np.all(np.isfinite(lengths)) or np.any(lengths <= 0):
             raise ValueError(f"path_length must be positive and finite; got {path_length!r}")
-        if isinstance(max_n_steps, bool) or int(max_n_steps) != max_n_steps or max_n_steps < 1:
-            raise ValueError(f"max_n_steps must be a positive integer; got {max_n_steps!r}")
+        max_n_steps = check_int(max_n_steps, "max_n_steps")
 
     index = _group_index(groups, chains)
     k = int(index.max()) + 1
@@ -370,7 +355,7 @@ def adapt_step_size(
     group_delta = _one_per_group(delta, index, k, "target_accept")
     group_mu = None
     if mu is not None:
-        group_mu = _one_per_group(per_chain(mu, "mu", chains), index, k, "mu")
+        group_mu = _one_per_group(check_per_chain(mu, "mu", chains), index, k, "mu")
     da = dual_averaging_init(group_eps0, group_mu)
 
     eps_trace = np.empty((chains, n_adapt))
@@ -456,10 +441,10 @@ def adaptation_windows(n_adapt: int, init_buffer: int = 75, term_buffer: int = 5
     >>> adaptation_windows(1000).tolist()
     [[75, 100], [100, 150], [150, 250], [250, 450], [450, 950]]
     """
-    n_adapt = check_n_samples(n_adapt, "n_adapt")
-    init_buffer = check_n_samples(init_buffer + 1, "init_buffer") - 1  # allows 0
-    term_buffer = check_n_samples(term_buffer + 1, "term_buffer") - 1
-    base_window = check_n_samples(base_window, "base_window")
+    n_adapt = check_int(n_adapt, "n_adapt")
+    init_buffer = check_int(init_buffer, "init_buffer", 0)
+    term_buffer = check_int(term_buffer, "term_buffer", 0)
+    base_window = check_int(base_window, "base_window")
     if init_buffer + base_window + term_buffer > n_adapt:
         init_buffer = int(0.15 * n_adapt)
         term_buffer = int(0.1 * n_adapt)
@@ -566,17 +551,17 @@ def adapt_diagonal_mass(
     ((4, 2), [[75, 100], [100, 150], [150, 250]])
     """
     check_rng(rng)
-    n_adapt = check_n_samples(n_adapt, "n_adapt")
+    n_adapt = check_int(n_adapt, "n_adapt")
     windows = adaptation_windows(n_adapt, init_buffer, term_buffer, base_window)
     _check_dual_averaging_settings(gamma, t0, kappa)
-    _positive_finite(divergence_threshold, "divergence_threshold")
+    check_positive_float(divergence_threshold, "divergence_threshold")
     state = init_state(potential, initial_position)
     chains, dim = state.position.shape
 
-    eps0 = per_chain(step_size, "step_size", chains)
+    eps0 = check_per_chain(step_size, "step_size", chains)
     if not np.all(np.isfinite(eps0)) or np.any(eps0 <= 0):
         raise ValueError(f"step_size must be positive and finite; got {step_size!r}")
-    delta = per_chain(target_accept, "target_accept", chains)
+    delta = check_per_chain(target_accept, "target_accept", chains)
     if not np.all((delta > 0) & (delta < 1)):
         raise ValueError(f"target_accept must lie strictly between 0 and 1; got {target_accept!r}")
     if (n_steps is None) == (path_length is None):
@@ -584,11 +569,10 @@ def adapt_diagonal_mass(
     fixed_steps = None if n_steps is None else check_n_steps(n_steps, chains)
     lengths = None
     if path_length is not None:
-        lengths = per_chain(path_length, "path_length", chains)
+        lengths = check_per_chain(path_length, "path_length", chains)
         if not np.all(np.isfinite(lengths)) or np.any(lengths <= 0):
             raise ValueError(f"path_length must be positive and finite; got {path_length!r}")
-        if isinstance(max_n_steps, bool) or int(max_n_steps) != max_n_steps or max_n_steps < 1:
-            raise ValueError(f"max_n_steps must be a positive integer; got {max_n_steps!r}")
+        max_n_steps = check_int(max_n_steps, "max_n_steps")
 
     index = _group_index(groups, chains)
     k = int(index.max()) + 1

@@ -24,6 +24,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._validation import check_int, check_probability
+
 __all__ = [
     "RegressionData",
     "synthetic",
@@ -57,9 +59,7 @@ def synthetic(n: int = 100, n_test: int = 100, noise_sd: float = 0.1, seed: int 
 
     The test set is drawn the same way, independently, from the same seed.
     """
-    for label, v in (("n", n), ("n_test", n_test)):
-        if isinstance(v, bool) or int(v) != v or v < 1:
-            raise ValueError(f"{label} must be a positive integer; got {v!r}")
+    n, n_test, seed = check_int(n, "n"), check_int(n_test, "n_test"), check_int(seed, "seed", 0)
     if not np.isfinite(noise_sd) or noise_sd < 0:
         raise ValueError(f"noise_sd must be non-negative and finite; got {noise_sd!r}")
     rng = np.random.default_rng(seed)
@@ -76,26 +76,6 @@ def synthetic(n: int = 100, n_test: int = 100, noise_sd: float = 0.1, seed: int 
 # ---------------------------------------------------------------------------
 # Shared preprocessing
 # ---------------------------------------------------------------------------
-
-
-def _check_positive_int(value, label: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{label} must be a positive integer; got {value!r}")
-    return int(value)
-
-
-def _check_seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer; got {seed!r}")
-    return int(seed)
-
-
-def _check_test_fraction(test_fraction) -> float:
-    if isinstance(test_fraction, bool) or not isinstance(test_fraction, (int, float, np.floating)):
-        raise TypeError(f"test_fraction must be a number in (0, 1); got {type(test_fraction).__name__}")
-    if not (0.0 < float(test_fraction) < 1.0):
-        raise ValueError(f"test_fraction must be in (0, 1); got {test_fraction!r}")
-    return float(test_fraction)
 
 
 def _split(n: int, test_fraction: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -248,11 +228,11 @@ def load_utkface(
     """
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a str or os.PathLike; got {type(path).__name__}")
-    image_size = _check_positive_int(image_size, "image_size")
+    image_size = check_int(image_size, "image_size")
     if n is not None:
-        n = _check_positive_int(n, "n")
-    seed = _check_seed(seed)
-    test_fraction = _check_test_fraction(test_fraction)
+        n = check_int(n, "n")
+    seed = check_int(seed, "seed", 0)
+    test_fraction = check_probability(test_fraction, "test_fraction")
     if not os.fspath(path).strip():  # Path("") would be the current folder
         raise ValueError("path must name the UTKFace folder; got an empty path")
     folder = Path(path).expanduser()
@@ -332,8 +312,8 @@ def diabetes(seed: int = 0, test_fraction: float = 0.25, standardize_target: boo
         and sd (a test MSE of 1 is as good as predicting the training mean);
         ``False``: the progression score in its original units.
     """
-    seed = _check_seed(seed)
-    test_fraction = _check_test_fraction(test_fraction)
+    seed = check_int(seed, "seed", 0)
+    test_fraction = check_probability(test_fraction, "test_fraction")
     try:  # local import: only this loader needs scikit-learn
         from sklearn.datasets import load_diabetes
     except ImportError as err:

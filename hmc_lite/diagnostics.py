@@ -17,7 +17,8 @@ from typing import NamedTuple
 import numpy as np
 from scipy import stats
 
-from .potential import Potential, check_positions
+from ._validation import check_int, check_positions, check_positive_float, check_probability, check_rng
+from .potential import Potential
 
 __all__ = [
     "ess", "rhat", "AcceptanceSummary", "acceptance_summary", "mcse_mean", "stability_limit",
@@ -221,12 +222,10 @@ def stability_limit(
     """
     q = check_positions(position, "position", potential.dim)
     chains, dim = q.shape
-    if isinstance(n_iter, bool) or not isinstance(n_iter, (int, np.integer)) or n_iter < 1:
-        raise ValueError(f"n_iter must be a positive integer; got {n_iter!r}")
-    if rng is not None and not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator or None; got {type(rng).__name__}")
-    if isinstance(h, bool) or not np.isfinite(h) or h <= 0:
-        raise ValueError(f"h must be positive and finite; got {h!r}")
+    n_iter = check_int(n_iter, "n_iter")
+    if rng is not None:
+        check_rng(rng)
+    h = check_positive_float(h, "h")
     rng = np.random.default_rng(0) if rng is None else rng
     k = min(int(n_iter), dim)
     grad = potential.value_and_grad(q).grad
@@ -269,13 +268,6 @@ def stability_limit(
 # ---------------------------------------------------------------------------
 
 
-def _check_level(level: float) -> float:
-    if isinstance(level, bool) or not isinstance(level, (int, float, np.integer, np.floating)) \
-            or not 0 < level < 1:
-        raise ValueError(f"level must lie strictly between 0 and 1; got {level!r}")
-    return float(level)
-
-
 def _replicates(values: np.ndarray, name: str) -> np.ndarray:
     try:
         arr = np.asarray(values, dtype=float)
@@ -301,7 +293,7 @@ def t_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float]:
     (-0.484, 4.484)
     """
     x = _replicates(values, "values")
-    level = _check_level(level)
+    level = check_probability(level, "level")
     n = x.size
     if n < 2:
         return float("nan"), float("nan")
@@ -363,7 +355,7 @@ def mode_summary(values: np.ndarray, mode: np.ndarray, level: float = 0.95) -> M
     _, index = np.unique(labels, return_inverse=True)
     index = index.reshape(x.shape)
     means = np.bincount(index, weights=x) / np.bincount(index)
-    level = _check_level(level)
+    level = check_probability(level, "level")
     k = means.size
     se = float(means.std(ddof=1) / np.sqrt(k)) if k > 1 else float("nan")
     low, high = t_interval(means, level)
@@ -420,7 +412,7 @@ def paired_difference(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> Pair
         raise ValueError(f"b must have the shape of a {x.shape}; got {y.shape}")
     if x.size < 2:
         raise ValueError(f"a and b need at least 2 pairs; got {x.size}")
-    level = _check_level(level)
+    level = check_probability(level, "level")
     d = x - y
     n = d.size
     mean = float(d.mean())

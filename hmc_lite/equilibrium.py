@@ -28,8 +28,9 @@ from threadpoolctl import threadpool_limits
 
 from .adaptation import dual_averaging_init, dual_averaging_update
 from .diagnostics import rhat, stability_limit
-from .kernel import check_rng, hmc_step, init_state
-from .potential import Potential, check_positions
+from ._validation import check_int, check_positions, check_positive_float, check_probability, check_rng
+from .kernel import hmc_step, init_state
+from .potential import Potential
 from .warmup import adam
 
 __all__ = ["EquilibriumResult", "equilibrate", "levelled_off", "find_modes"]
@@ -68,24 +69,6 @@ class EquilibriumResult(NamedTuple):
     n_transitions: int
 
 
-def _positive_int(value, name: str, minimum: int = 1) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
-    return int(value)
-
-
-def _positive_float(value, name: str) -> float:
-    if isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be a number; got {value!r}")
-    try:
-        v = float(value)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} must be a number; got {value!r}") from err
-    if not np.isfinite(v) or v <= 0:
-        raise ValueError(f"{name} must be positive and finite; got {value!r}")
-    return v
-
-
 def levelled_off(potential_trace: np.ndarray, block: int, rhat_threshold: float | None = None) -> bool:
     """The stop rule of :func:`equilibrate`, applied to the last two blocks of a trace.
 
@@ -114,9 +97,9 @@ def levelled_off(potential_trace: np.ndarray, block: int, rhat_threshold: float 
     u = np.asarray(potential_trace, dtype=float)
     if u.ndim != 2:
         raise ValueError(f"potential_trace must have shape (chains, n); got {u.shape}")
-    block = _positive_int(block, "block", 2)
+    block = check_int(block, "block", 2)
     if rhat_threshold is not None:
-        rhat_threshold = _positive_float(rhat_threshold, "rhat_threshold")
+        rhat_threshold = check_positive_float(rhat_threshold, "rhat_threshold")
     if u.shape[0] < 2 or u.shape[1] < 2 * block:
         return False
     last_two = u[:, -2 * block:]
@@ -147,8 +130,8 @@ def find_modes(
     search may stop early; the best point found is kept. Returns an array of
     the shape of ``initial_position``.
     """
-    q = adam(potential, initial_position, _positive_int(n_adam, "n_adam", 0), learning_rate)
-    n_lbfgs = _positive_int(n_lbfgs, "n_lbfgs", 0)
+    q = adam(potential, initial_position, check_int(n_adam, "n_adam", 0), learning_rate)
+    n_lbfgs = check_int(n_lbfgs, "n_lbfgs", 0)
     if n_lbfgs == 0:
         return q
 
@@ -269,30 +252,30 @@ def equilibrate(
     check_rng(rng)
     if not isinstance(potential, Potential):
         raise TypeError(f"potential must be a hmc_lite.Potential; got {type(potential).__name__}")
-    chains = _positive_int(chains, "chains")
-    n_modes = _positive_int(n_modes, "n_modes")
+    chains = check_int(chains, "chains")
+    n_modes = check_int(n_modes, "n_modes")
     if chains % n_modes:
         raise ValueError(f"chains must be a multiple of n_modes = {n_modes}; got {chains}")
-    target_accept = _positive_float(target_accept, "target_accept")
+    target_accept = check_probability(target_accept, "target_accept")
     if not target_accept < 1:
         raise ValueError(f"target_accept must lie strictly between 0 and 1; got {target_accept!r}")
-    path_length = _positive_float(path_length, "path_length")
-    max_n_steps = _positive_int(max_n_steps, "max_n_steps")
-    block = _positive_int(block, "block", 2)
-    max_blocks = _positive_int(max_blocks, "max_blocks")
-    n_adapt = _positive_int(n_adapt, "n_adapt", 0)
+    path_length = check_positive_float(path_length, "path_length")
+    max_n_steps = check_int(max_n_steps, "max_n_steps")
+    block = check_int(block, "block", 2)
+    max_blocks = check_int(max_blocks, "max_blocks")
+    n_adapt = check_int(n_adapt, "n_adapt", 0)
     if step_size is None and n_adapt == 0:
         raise ValueError("n_adapt must be positive when step_size is None (the step size is adapted)")
     if step_size is not None:
-        step_size = _positive_float(step_size, "step_size")
+        step_size = check_positive_float(step_size, "step_size")
         n_adapt = 0
-    _positive_float(divergence_threshold, "divergence_threshold")
+    check_positive_float(divergence_threshold, "divergence_threshold")
 
     if initial_position is None:
         if not callable(getattr(potential, "prior_draw", None)):
             raise ValueError("initial_position (shape (n_modes, dim)) is required: "
                              "the potential has no prior_draw method")
-        start = _positive_float(prior_scale, "prior_scale") * potential.prior_draw(rng, n_modes)
+        start = check_positive_float(prior_scale, "prior_scale") * potential.prior_draw(rng, n_modes)
     else:
         start = check_positions(initial_position, "initial_position", potential.dim)
         if start.shape[0] != n_modes:

@@ -33,7 +33,8 @@ from .diagnostics import stability_limit
 from .equilibrium import equilibrate
 from .grid import GridResult, run_grid
 from .models import MLPPotential, mlp_potential
-from .potential import Potential, check_positions
+from ._validation import check_positions
+from .potential import Potential
 
 __all__ = [
     "GridResult",

@@ -11,9 +11,9 @@ from typing import NamedTuple, Sequence
 
 import numpy as np
 
-from .integrators import check_n_steps
-from .kernel import check_n_samples, check_rng, sample
-from .potential import Potential, check_positions
+from ._validation import check_float_array, check_int, check_n_steps, check_positions, check_rng
+from .kernel import sample
+from .potential import Potential
 
 __all__ = ["GridResult", "run_grid"]
 
@@ -57,8 +57,8 @@ def run_grid(
     """
     check_rng(rng)
     start = check_positions(start, "start", potential.dim)
-    n_samples = check_n_samples(n_samples)
-    eps = np.asarray(step_sizes, dtype=float).ravel()
+    n_samples = check_int(n_samples, "n_samples")
+    eps = check_float_array(step_sizes, "step_sizes").ravel()
     steps = np.asarray(n_steps).ravel()
     if eps.size < 1 or steps.size < 1:
         raise ValueError("step_sizes and n_steps must each hold at least one value")
@@ -68,12 +68,15 @@ def run_grid(
     chains, dim = start.shape
     S, K = eps.size, steps.size
     positions = np.empty((S, K, chains, n_samples, dim))
-    stats = np.empty((3, S, K, chains, n_samples))
+    accept_prob = np.empty((S, K, chains, n_samples))
+    energy_error = np.empty((S, K, chains, n_samples))
+    divergent = np.empty((S, K, chains, n_samples), dtype=bool)
     batch_start = np.tile(start, (S, 1))
     batch_eps = np.repeat(eps, chains)
     for k, L in enumerate(steps):
         res = sample(potential, batch_start, batch_eps, int(L), n_samples, rng)
         positions[:, k] = res.positions.reshape(S, chains, n_samples, dim)
-        for i, field in enumerate((res.accept_prob, res.energy_error, res.divergent)):
-            stats[i, :, k] = field.reshape(S, chains, n_samples)
-    return GridResult(eps, steps.astype(int), positions, stats[0], stats[1], stats[2].astype(bool))
+        accept_prob[:, k] = res.accept_prob.reshape(S, chains, n_samples)
+        energy_error[:, k] = res.energy_error.reshape(S, chains, n_samples)
+        divergent[:, k] = res.divergent.reshape(S, chains, n_samples)
+    return GridResult(eps, steps.astype(int), positions, accept_prob, energy_error, divergent)

@@ -28,7 +28,8 @@ from typing import Iterator, NamedTuple
 
 import numpy as np
 
-from .potential import Potential, ValueAndGrad, check_positions
+from ._validation import check_inverse_mass, check_n_steps, check_positions, check_step_size
+from .potential import Potential, ValueAndGrad
 
 __all__ = [
     "Trajectory",
@@ -36,10 +37,6 @@ __all__ = [
     "leapfrog",
     "leapfrog_path",
     "kinetic_energy",
-    "check_step_size",
-    "per_chain",
-    "check_n_steps",
-    "check_inverse_mass",
 ]
 
 
@@ -93,74 +90,7 @@ def kinetic_energy(p: np.ndarray, inverse_mass: np.ndarray | None = None) -> np.
     return 0.5 * np.sum(inverse_mass * np.square(p), axis=-1)
 
 
-def check_inverse_mass(inverse_mass: np.ndarray | None, chains: int, dim: int) -> np.ndarray | None:
-    """Return the diagonal inverse mass as an array of shape ``(chains, dim)``, or ``None``.
-
-    ``inverse_mass`` is ``None`` (unit mass), shape ``(dim,)`` (shared by all
-    chains) or shape ``(chains, dim)``; its entries must be positive and
-    finite. Errors name the argument.
-    """
-    if inverse_mass is None:
-        return None
-    if isinstance(inverse_mass, bool):
-        raise TypeError(f"inverse_mass must be an array of numbers or None; got {inverse_mass!r}")
-    try:
-        arr = np.asarray(inverse_mass, dtype=float)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"inverse_mass must be an array of numbers or None; got {inverse_mass!r}") from err
-    if arr.shape not in ((dim,), (chains, dim)):
-        raise ValueError(f"inverse_mass must have shape ({dim},) or ({chains}, {dim}); got {arr.shape}")
-    if not np.all(np.isfinite(arr)) or np.any(arr <= 0):
-        raise ValueError("inverse_mass must be positive and finite")
-    return np.broadcast_to(arr, (chains, dim)).copy()
-
-
-def per_chain(value: float | np.ndarray, name: str, chains: int) -> np.ndarray:
-    """A number or one number per chain, as a float array of shape ``(chains,)``.
-
-    Raises ``TypeError`` for non-numbers (booleans included) and ``ValueError``
-    for a wrong shape, naming the argument ``name``.
-    """
-    if isinstance(value, (bool, np.bool_)) or np.asarray(value).dtype.kind not in "iufO":
-        raise TypeError(f"{name} must be a number or an array of numbers; got {value!r}")
-    try:
-        arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} must be a number or an array of numbers; got {value!r}") from err
-    if arr.ndim > 1 or (arr.ndim == 1 and arr.shape[0] != chains):
-        raise ValueError(f"{name} must be a scalar or have shape ({chains},); got shape {arr.shape}")
-    return np.broadcast_to(arr, (chains,)).copy()
-
-
-def check_step_size(step_size: float | np.ndarray, chains: int) -> np.ndarray:
-    """Return the step size as an array of shape ``(chains,)`` or raise ``ValueError``."""
-    eps = per_chain(step_size, "step_size", chains)
-    if not np.all(np.isfinite(eps)) or np.any(eps <= 0):
-        raise ValueError(f"step_size must be positive and finite; got {step_size!r}")
-    return eps
-
-
-#: Largest accepted number of leapfrog steps per trajectory (far beyond any run's budget).
-MAX_N_STEPS = 10**12
-
-
-def check_n_steps(n_steps: int | np.ndarray, chains: int) -> np.ndarray:
-    """Return the number of steps as an integer array of shape ``(chains,)`` or raise."""
-    arr = np.asarray(n_steps)
-    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
-        raise TypeError(f"n_steps must be an integer or an array of integers, got {n_steps!r}")
-    if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
-        raise TypeError(f"n_steps must be an integer or an array of integers, got {n_steps!r}")
-    if arr.ndim > 1 or (arr.ndim == 1 and arr.shape[0] != chains):
-        raise ValueError(f"n_steps must be a scalar or have shape ({chains},); got {arr.shape}")
-    if np.any(arr < 1):
-        raise ValueError(f"n_steps must be at least 1; got {n_steps!r}")
-    if np.any(arr > MAX_N_STEPS):  # larger values would wrap around in a 64-bit integer
-        raise ValueError(f"n_steps must be at most {MAX_N_STEPS:.0e}; got {n_steps!r}")
-    return np.broadcast_to(arr.astype(int), (chains,)).copy()
-
-
-def _steps(
+def _checked_steps(
     potential: Potential,
     q: np.ndarray,
     p: np.ndarray,
@@ -169,13 +99,13 @@ def _steps(
     initial: ValueAndGrad | None,
     inverse_mass: np.ndarray | None = None,
 ) -> Iterator[Trajectory]:
-    """Yield the starting point, then the state after each leapfrog step."""
+    """Check the arguments of :func:`leapfrog` (raising errors that name them), then :func:`_steps`."""
     q = check_positions(q, "q", potential.dim)
     p = check_positions(p, "p", q.shape[1])
     if p.shape != q.shape:
         raise ValueError(f"p must have the same shape as q {q.shape}; got {p.shape}")
     chains = q.shape[0]
-    eps = check_step_size(step_size, chains)[:, None]
+    eps = check_step_size(step_size, chains)
     steps = check_n_steps(n_steps, chains)
     inv_mass = check_inverse_mass(inverse_mass, chains, q.shape[1])
     if initial is None:
@@ -183,6 +113,28 @@ def _steps(
     u, g = np.asarray(initial.value, dtype=float), np.asarray(initial.grad, dtype=float)
     if u.shape != (chains,) or g.shape != q.shape:
         raise ValueError("initial must hold the potential (chains,) and gradient (chains, dim) at q")
+    return _steps(potential, q, p, eps, steps, ValueAndGrad(u, g), inv_mass)
+
+
+def _steps(
+    potential: Potential,
+    q: np.ndarray,
+    p: np.ndarray,
+    eps: np.ndarray,
+    steps: np.ndarray,
+    initial: ValueAndGrad,
+    inv_mass: np.ndarray | None,
+) -> Iterator[Trajectory]:
+    """Yield the starting point, then the state after each leapfrog step.
+
+    The arguments are already checked: ``q`` and ``p`` of shape
+    ``(chains, dim)``, ``eps`` and ``steps`` of shape ``(chains,)``,
+    ``inv_mass`` ``None`` or of shape ``(chains, dim)``, ``initial`` the
+    potential and gradient at ``q``. :func:`hmc_step` calls this directly so
+    that a transition does not check its arguments twice.
+    """
+    eps = eps[:, None]
+    u, g = initial
     q, p = q.copy(), p.copy()
     yield Trajectory(q, p, u, g)
     for i in range(int(steps.max())):
@@ -237,10 +189,13 @@ def leapfrog(
         The end point with its potential energy and gradient. Non-finite
         values are returned as they are (they signal a divergence).
     """
-    last = None
-    for last in _steps(potential, q, p, step_size, n_steps, initial, inverse_mass):
+    return _end(_checked_steps(potential, q, p, step_size, n_steps, initial, inverse_mass))
+
+
+def _end(points: Iterator[Trajectory]) -> Trajectory:
+    """The last point of a trajectory (the generator always yields the start)."""
+    for last in points:
         pass
-    assert last is not None
     return last
 
 
@@ -258,7 +213,7 @@ def leapfrog_path(
     A chain with fewer steps than the longest one repeats its end point. With
     ``inverse_mass``, ``hamiltonian`` uses the kinetic energy of that mass.
     """
-    points = list(_steps(potential, q, p, step_size, n_steps, initial, inverse_mass))
+    points = list(_checked_steps(potential, q, p, step_size, n_steps, initial, inverse_mass))
     positions = np.stack([t.position for t in points], axis=1)
     momenta = np.stack([t.momentum for t in points], axis=1)
     u = np.stack([t.potential_energy for t in points], axis=1)

@@ -28,13 +28,19 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .integrators import check_inverse_mass, check_n_steps, check_step_size, kinetic_energy, leapfrog
-from .potential import Potential, ValueAndGrad, check_positions
+from ._validation import (
+    check_inverse_mass,
+    check_n_steps,
+    check_positions,
+    check_positive_float,
+    check_int,
+    check_rng,
+    check_step_size,
+)
+from .integrators import _end, _steps, kinetic_energy
+from .potential import Potential, ValueAndGrad
 
-__all__ = [
-    "HMCState", "HMCInfo", "SampleResult", "init_state", "hmc_step", "sample", "check_rng",
-    "check_n_samples",
-]
+__all__ = ["HMCState", "HMCInfo", "SampleResult", "init_state", "hmc_step", "sample"]
 
 
 class HMCState(NamedTuple):
@@ -93,26 +99,6 @@ class SampleResult(NamedTuple):
     final_state: HMCState
 
 
-def check_rng(rng: np.random.Generator) -> np.random.Generator:
-    """Refuse anything but a :class:`numpy.random.Generator`."""
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(
-            f"rng must be a numpy.random.Generator (e.g. numpy.random.default_rng(0)); got {type(rng).__name__}"
-        )
-    return rng
-
-
-def check_n_samples(n_samples: int, name: str = "n_samples") -> int:
-    """Return ``n_samples`` as a positive ``int`` or raise an error naming ``name``."""
-    if isinstance(n_samples, (bool, np.bool_)) or not isinstance(n_samples, (int, np.integer, float, np.floating)):
-        raise TypeError(f"{name} must be a positive integer; got {n_samples!r}")
-    if not np.isfinite(n_samples) or int(n_samples) != n_samples:
-        raise TypeError(f"{name} must be a positive integer; got {n_samples!r}")
-    if n_samples < 1:
-        raise ValueError(f"{name} must be a positive integer; got {n_samples!r}")
-    return int(n_samples)
-
-
 def init_state(potential: Potential, position: np.ndarray) -> HMCState:
     """Evaluate the potential and its gradient at ``position`` (shape ``(chains, dim)``)."""
     # a copy: the state must not change when the caller later edits its array
@@ -142,16 +128,42 @@ def hmc_step(
     shape ``(chains,)``.
     """
     check_rng(rng)
-    if not divergence_threshold > 0:  # also refuses NaN
-        raise ValueError(f"divergence_threshold must be positive; got {divergence_threshold!r}")
+    threshold = check_positive_float(divergence_threshold, "divergence_threshold")
+    q = check_positions(state.position, "state.position", potential.dim)
+    chains = q.shape[0]
+    if np.shape(state.potential_energy) != (chains,) or np.shape(state.gradient) != q.shape:
+        raise ValueError(
+            "state must hold the potential energy (chains,) and gradient (chains, dim) at its "
+            "position; build it with init_state"
+        )
+    return _transition(
+        rng,
+        state,
+        potential,
+        check_step_size(step_size, chains),
+        check_n_steps(n_steps, chains),
+        threshold,
+        check_inverse_mass(inverse_mass, chains, q.shape[1]),
+    )
+
+
+def _transition(
+    rng: np.random.Generator,
+    state: HMCState,
+    potential: Potential,
+    eps: np.ndarray,
+    steps: np.ndarray,
+    divergence_threshold: float,
+    inv_mass: np.ndarray | None,
+) -> tuple[HMCState, HMCInfo]:
+    """:func:`hmc_step` with checked arguments (``eps``, ``steps`` of shape ``(chains,)``)."""
     q = state.position
     chains = q.shape[0]
-    inv_mass = check_inverse_mass(inverse_mass, chains, q.shape[1])
     p = rng.standard_normal(q.shape)
     if inv_mass is not None:
         p = p / np.sqrt(inv_mass)  # sd sqrt(M) = 1 / sqrt(M^-1)
-    end = leapfrog(potential, q, p, step_size, n_steps,
-                   initial=ValueAndGrad(state.potential_energy, state.gradient), inverse_mass=inv_mass)
+    initial = ValueAndGrad(state.potential_energy, state.gradient)
+    end = _end(_steps(potential, q, p, eps, steps, initial, inv_mass))
     with np.errstate(all="ignore"):
         h0 = state.potential_energy + kinetic_energy(p, inv_mass)
         h1 = end.potential_energy + kinetic_energy(end.momentum, inv_mass)
@@ -222,7 +234,8 @@ def sample(
     ((4, 100, 2), (4, 100))
     """
     check_rng(rng)
-    n_samples = check_n_samples(n_samples)
+    n_samples = check_int(n_samples, "n_samples")
+    threshold = check_positive_float(divergence_threshold, "divergence_threshold")
     state = init_state(potential, initial_position)
     chains, dim = state.position.shape
     step_size = check_step_size(step_size, chains)
@@ -230,17 +243,22 @@ def sample(
     inverse_mass = check_inverse_mass(inverse_mass, chains, dim)
 
     positions = np.empty((chains, n_samples, dim))
-    stats = np.empty((4, chains, n_samples))
+    info = HMCInfo(
+        accept_prob=np.empty((chains, n_samples)),
+        is_accepted=np.empty((chains, n_samples), dtype=bool),
+        is_divergent=np.empty((chains, n_samples), dtype=bool),
+        energy_error=np.empty((chains, n_samples)),
+    )
     for i in range(n_samples):
-        state, info = hmc_step(rng, state, potential, step_size, n_steps, divergence_threshold,
-                               inverse_mass)
+        state, step_info = _transition(rng, state, potential, step_size, n_steps, threshold, inverse_mass)
         positions[:, i] = state.position
-        stats[:, :, i] = info
+        for record, value in zip(info, step_info):
+            record[:, i] = value
     return SampleResult(
         positions=positions,
-        accept_prob=stats[0],
-        energy_error=stats[3],
-        divergent=stats[2].astype(bool),
-        accepted=stats[1].astype(bool),
+        accept_prob=info.accept_prob,
+        energy_error=info.energy_error,
+        divergent=info.is_divergent,
+        accepted=info.is_accepted,
         final_state=state,
     )

@@ -13,6 +13,8 @@ from typing import Callable, NamedTuple
 
 import autograd.numpy as anp
 import numpy as np
+
+from ._validation import check_positions
 from autograd import make_vjp
 
 __all__ = ["Potential", "ValueAndGrad", "check_positions"]
@@ -31,37 +33,6 @@ class ValueAndGrad(NamedTuple):
 
     value: np.ndarray
     grad: np.ndarray
-
-
-def check_positions(q: np.ndarray, name: str = "position", dim: int | None = None) -> np.ndarray:
-    """Return ``q`` as a float array of shape ``(chains, dim)`` or raise.
-
-    Raises
-    ------
-    TypeError
-        If ``q`` cannot be converted to a float array.
-    ValueError
-        If ``q`` is not two-dimensional, has the wrong number of columns, or
-        holds non-finite values. The message names the argument ``name``.
-    """
-    kind = np.asarray(q).dtype.kind
-    if kind not in "iufO":  # refuses bool, complex, strings (also numeric ones) and dates
-        raise TypeError(f"{name} must be a real numeric array, got dtype {np.asarray(q).dtype}")
-    try:
-        arr = np.asarray(q, dtype=float)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} must be a numeric array, got {type(q).__name__}") from err
-    if arr.ndim != 2:
-        raise ValueError(
-            f"{name} must have shape (chains, dim); got an array with shape {arr.shape}"
-        )
-    if arr.shape[0] < 1 or arr.shape[1] < 1:
-        raise ValueError(f"{name} must have at least one chain and one dimension; got {arr.shape}")
-    if dim is not None and arr.shape[1] != dim:
-        raise ValueError(f"{name} must have {dim} columns (the potential's dim); got {arr.shape[1]}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite; it contains NaN or infinite values")
-    return arr
 
 
 class Potential:

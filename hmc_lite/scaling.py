@@ -21,6 +21,8 @@ import numpy as np
 from scipy.optimize import brentq
 from scipy.special import ndtr, ndtri
 
+from ._validation import check_positive_float
+
 __all__ = [
     "NORMAL_ABS_THIRD_MOMENT",
     "expected_acceptance",
@@ -49,13 +51,6 @@ def _as_float_array(x, name: str) -> np.ndarray:
     return arr
 
 
-def _check_k(k: float) -> float:
-    k = _as_float_array(k, "k")
-    if k.ndim != 0 or k <= 0:
-        raise ValueError(f"k must be a positive finite number; got {k!r}")
-    return float(k)
-
-
 def expected_acceptance(s: float | np.ndarray) -> np.ndarray:
     """``E[min(1, exp(-X))]`` for ``X ~ N(s^2/2, s^2)``, that is ``2 Phi(-s/2)``."""
     s = np.asarray(s, dtype=float)
@@ -66,7 +61,7 @@ def expected_acceptance(s: float | np.ndarray) -> np.ndarray:
 
 def _optimal_u(k: float) -> float:
     """The positive root of ``Phi(-u) = k u phi(u)`` (it is unique)."""
-    k = _check_k(k)
+    k = check_positive_float(k, "k")
     return float(brentq(lambda v: ndtr(-v) - k * v * _norm_pdf(v), 1e-12, 10.0, xtol=1e-14))
 
 
@@ -92,7 +87,7 @@ def optimal_scale(kappa: float, k: float = 1.0) -> float:
     kappa_arr = _as_float_array(kappa, "kappa")
     if kappa_arr.ndim != 0 or kappa_arr <= 0:
         raise ValueError(f"kappa must be a positive finite number; got {kappa!r}")
-    k = _check_k(k)
+    k = check_positive_float(k, "k")
     return float((2.0 * _optimal_u(k) / np.sqrt(float(kappa_arr))) ** (1.0 / k))
 
 
@@ -105,7 +100,7 @@ def efficiency_curve(acceptance: np.ndarray, k: float) -> np.ndarray:
     a = np.asarray(acceptance, dtype=float)
     if np.any((a <= 0) | (a >= 1)) or not np.all(np.isfinite(a)):
         raise ValueError("acceptance values must lie strictly between 0 and 1")
-    k = _check_k(k)
+    k = check_positive_float(k, "k")
     eff = a * (-ndtri(a / 2.0)) ** (1.0 / k)
     a_star = optimal_acceptance(k)
     top = a_star * (-ndtri(a_star / 2.0)) ** (1.0 / k)

@@ -16,8 +16,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .kernel import check_rng, sample
-from .potential import Potential, check_positions
+from ._validation import check_positions, check_rng
+from .kernel import sample
+from .potential import Potential
 
 __all__ = ["adam", "WarmupResult", "shared_warmup"]
 

@@ -154,9 +154,9 @@ def test_utkface_errors_name_the_folder(tmp_path):
     "kwargs, error, word",
     [
         ({"image_size": 0}, ValueError, "image_size"),
-        ({"image_size": 2.5}, ValueError, "image_size"),
+        ({"image_size": 2.5}, TypeError, "image_size"),
         ({"n": 0}, ValueError, "n must"),
-        ({"n": True}, ValueError, "n must"),
+        ({"n": True}, TypeError, "n must"),
         ({"seed": -1}, ValueError, "seed"),
         ({"test_fraction": 1.0}, ValueError, "test_fraction"),
         ({"test_fraction": "half"}, TypeError, "test_fraction"),

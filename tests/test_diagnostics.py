@@ -153,7 +153,7 @@ def test_stability_limit_ignores_a_nearby_kink_and_is_deterministic_by_default()
 @pytest.mark.parametrize(
     "kwargs, error, match",
     [(dict(position=np.zeros(3)), ValueError, "position"), (dict(position=np.zeros((2, 4))), ValueError, "position"),
-     (dict(n_iter=0), ValueError, "n_iter"), (dict(n_iter=2.5), ValueError, "n_iter"),
+     (dict(n_iter=0), ValueError, "n_iter"), (dict(n_iter=2.5), TypeError, "n_iter"),
      (dict(rng=1), TypeError, "rng"), (dict(h=0.0), ValueError, "h"), (dict(h=np.nan), ValueError, "h")],
 )
 def test_stability_limit_refuses_bad_input(kwargs, error, match):
