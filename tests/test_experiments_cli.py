@@ -16,15 +16,15 @@ from hmc_lite.experiments import (
     FIG1_SCALES,
     Fig1Result,
     fig1_cost,
-    _model_rng,
     check_output_path,
     fig1_potential,
     linear_stability_limit,
     load_fig1,
-    main,
     run_fig1,
     save_fig1,
 )
+from hmc_lite.experiments.__main__ import main
+from hmc_lite.experiments.fig1 import _model_rng
 
 TINY = FIG1_SCALES["tiny"]
 
@@ -298,7 +298,7 @@ def test_cli_checks_the_output_path_before_computing(name, tmp_path, monkeypatch
     monkeypatch.chdir(tmp_path)
     (tmp_path / "folder.npz").mkdir()
     calls = []
-    monkeypatch.setattr("hmc_lite.experiments.run_fig1", lambda *a, **k: calls.append(1))
+    monkeypatch.setattr("hmc_lite.experiments.__main__.run_fig1", lambda *a, **k: calls.append(1))
     with pytest.raises(SystemExit) as exc:
         main(["fig1", "--scale", "tiny", "--out", name, "--no-progress"])
     assert exc.value.code == 2 and "--out" in capsys.readouterr().err
@@ -312,7 +312,7 @@ def test_cli_refuses_an_unwritable_folder(tmp_path, monkeypatch, capsys):
     try:
         if os.access(locked, os.W_OK):  # e.g. running as root: permissions are not enforced
             pytest.skip("the file system lets this user write anywhere")
-        monkeypatch.setattr("hmc_lite.experiments.run_fig1", lambda *a, **k: pytest.fail("ran"))
+        monkeypatch.setattr("hmc_lite.experiments.__main__.run_fig1", lambda *a, **k: pytest.fail("ran"))
         with pytest.raises(SystemExit):
             main(["fig1", "--scale", "tiny", "--out", str(locked / "x.npz"), "--no-progress"])
     finally:

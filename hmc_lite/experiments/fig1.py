@@ -1,45 +1,26 @@
-"""Experiments that combine models with the sampler core.
+"""The acceptance-rate experiment of chapter 6 (the paper's Figure 1) at a named scale.
 
-It builds on :func:`hmc_lite.grid.run_grid` (re-exported here). This module is
-not imported by ``hmc_lite`` itself, so that ``python -m hmc_lite.experiments``
-runs it exactly once.
-
-:func:`run_fig1` is the acceptance-rate experiment of chapter 6 (the paper's
-Figure 1) at a named scale; it also runs from the command line::
-
-    python -m hmc_lite.experiments fig1 --scale book --out results/fig1_book.npz
-    python -m hmc_lite.experiments fig1 --scale paper --out results/fig1.npz
-
-The result is saved with :func:`numpy.savez` and read back with
-:func:`load_fig1` (no pickle).
+Science only: settings, the run and its cost. Saving and loading results is
+:mod:`hmc_lite.experiments.store`, the command line
+:mod:`hmc_lite.experiments.__main__`.
 """
 
 from __future__ import annotations
 
-import argparse
-import contextlib
-import os
-import pathlib
-import sys
-import tempfile
-import zipfile
 import zlib
-from typing import Callable, NamedTuple, Sequence
+from typing import Callable, NamedTuple
 
 import numpy as np
 
-from .datasets import synthetic
-from .diagnostics import stability_limit
-from .equilibrium import equilibrate
-from .grid import GridResult, run_grid
-from .models import MLPPotential, mlp_potential
-from ._validation import check_positions
-from .potential import Potential
+from .._validation import check_positions
+from ..datasets import synthetic
+from ..diagnostics import stability_limit
+from ..equilibrium import equilibrate
+from ..grid import run_grid
+from ..models import MLPPotential, mlp_potential
+from ..potential import Potential
 
 __all__ = [
-    "GridResult",
-    "run_grid",
-    # chapter 6 (Figure 1) and the command line
     "FIG1_MODELS",
     "FIG1_SCALES",
     "Fig1Settings",
@@ -48,16 +29,8 @@ __all__ = [
     "fig1_cost",
     "linear_stability_limit",
     "run_fig1",
-    "check_output_path",
-    "save_fig1",
-    "load_fig1",
-    "main",
 ]
 
-
-# ---------------------------------------------------------------------------
-# The acceptance-rate experiment of chapter 6 (the paper's Figure 1) and its CLI
-# ---------------------------------------------------------------------------
 
 #: Networks of the Figure 1 experiment: a label for each activation setting.
 #: ``leaky_relu`` has negative slope 0.01; ``leaky_relu_0.1`` has slope 0.1.
@@ -193,7 +166,7 @@ class Fig1Result(NamedTuple):
     accept_prob, energy_error, divergent:
         Shape ``(A, S, K, C, N)``: Metropolis acceptance probability, energy
         error and divergence flag of every transition of the absolute grid
-        (as in :class:`GridResult`).
+        (as in :class:`~hmc_lite.grid.GridResult`).
     rel_step_sizes:
         Shape ``(A, F)``: the step sizes of the relative grid,
         ``limit_fractions`` times the network's median ``stability_limit``.
@@ -452,133 +425,3 @@ def run_fig1(
         n_samples=np.array(N),
         **out,
     )
-
-
-def check_output_path(path: str | os.PathLike) -> pathlib.Path:
-    """Check, before any work is done, that a result can be written to ``path``.
-
-    The path must end in ``.npz`` and have a name before the suffix, must not be
-    a folder, and its folder must exist or be creatable and accept new files
-    (checked by creating and removing an empty temporary file there).
-
-    Raises
-    ------
-    ValueError
-        Naming ``path`` and what is wrong with it.
-    """
-    text = os.fspath(path)
-    path = pathlib.Path(path)
-    if (path.suffix != ".npz" or not path.stem or path.name.startswith(".")
-            or str(text).endswith(("/", os.sep))):
-        raise ValueError(f"path must be a file name ending in .npz; got {str(text)!r}")
-    if path.is_dir():
-        raise ValueError(f"path {str(path)!r} is a folder, not a file")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"):
-            pass
-    except OSError as err:
-        raise ValueError(f"cannot write to the folder of path {str(path)!r}: {err}") from err
-    return path
-
-
-def save_fig1(result: Fig1Result, path: str | os.PathLike) -> pathlib.Path:
-    """Write ``result`` to ``path`` (an ``.npz`` file) with :func:`numpy.savez`, atomically.
-
-    The arrays are written to a temporary file in the same folder, which then
-    replaces ``path`` in one step (:func:`os.replace`): an interrupted save
-    leaves either the old file or the new one, never a partial file.
-    """
-    if not isinstance(result, Fig1Result):
-        raise TypeError(f"result must be a Fig1Result; got {type(result).__name__}")
-    path = check_output_path(path)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:  # an open file keeps numpy from renaming the path
-            np.savez(fh, **result._asdict())
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp_name)
-        raise
-    return path
-
-
-def load_fig1(path: str | os.PathLike) -> Fig1Result:
-    """Read a file written by :func:`save_fig1` (or the CLI), without pickle.
-
-    Raises
-    ------
-    FileNotFoundError
-        If there is no such file.
-    ValueError
-        If the file is not an ``.npz`` archive (empty, truncated, another
-        format), lacks an array of :class:`Fig1Result` or needs pickle.
-    """
-    path = pathlib.Path(path)
-    try:
-        npz = np.load(path, allow_pickle=False)
-    except FileNotFoundError:
-        raise
-    except (EOFError, OSError, zipfile.BadZipFile, ValueError) as err:
-        raise ValueError(f"{path} is not a readable .npz file: {err}") from err
-    if not isinstance(npz, np.lib.npyio.NpzFile):
-        raise ValueError(f"{path} holds a single array, not a Figure 1 result file")
-    with npz:
-        missing = [f for f in Fig1Result._fields if f not in npz.files]
-        if missing:
-            raise ValueError(f"{path} is not a Figure 1 result file; missing {missing}")
-        try:
-            return Fig1Result(**{f: npz[f] for f in Fig1Result._fields})
-        except (EOFError, OSError, zipfile.BadZipFile, ValueError) as err:
-            raise ValueError(f"{path} is damaged or needs pickle: {err}") from err
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: ``python -m hmc_lite.experiments fig1 --scale paper --out results/fig1.npz``.
-
-    Runs :func:`run_fig1` at a named scale from :data:`FIG1_SCALES` (with
-    ``--seed``, another seed than the scale's) with a progress bar of the
-    measurements on stderr (the equilibration of each network runs before its
-    measurements and is not counted) and saves the result with :func:`save_fig1`.
-    Chapter 6 plots such a file when it is given one.
-    """
-    parser = argparse.ArgumentParser(
-        prog="python -m hmc_lite.experiments",
-        description="Experiments of the book at a chosen scale.",
-    )
-    sub = parser.add_subparsers(dest="experiment", required=True)
-    fig1 = sub.add_parser(
-        "fig1",
-        help="acceptance rate against step size and number of leapfrog steps (chapter 6)",
-        description="Acceptance rates of HMC on [1, 50, 1] Bayesian networks with sigmoid, "
-        "ReLU and leaky ReLU activations over a grid of step sizes and numbers of steps, "
-        "every chain started at equilibrium (hmc_lite.equilibrate) from one of several modes.",
-    )
-    fig1.add_argument("--scale", choices=sorted(FIG1_SCALES), default="book",
-                      help="'book' reproduces chapter 6; 'paper' is the larger grid (default: book)")
-    fig1.add_argument("--out", required=True, help="output file, must end in .npz")
-    fig1.add_argument("--seed", type=int, default=None, help="override the seed of the scale")
-    fig1.add_argument("--no-progress", action="store_true", help="do not show a progress bar")
-    args = parser.parse_args(argv)
-    settings = FIG1_SCALES[args.scale]
-    if args.seed is not None and not 0 <= args.seed < 2**63:
-        parser.error(f"--seed must be an integer in [0, 2**63); got {args.seed}")
-    try:  # before an hour of computing, not after
-        check_output_path(args.out)
-    except ValueError as err:
-        parser.error(f"--out: {err}")
-    from tqdm import tqdm  # only the CLI shows progress
-
-    with tqdm(total=fig1_cost(settings), unit="grad", unit_scale=True, file=sys.stderr,
-              disable=args.no_progress, desc=f"fig1 ({args.scale})") as bar:
-        result = run_fig1(settings, seed=args.seed, progress=bar.update)
-    path = save_fig1(result, args.out)
-    print(f"wrote {path}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

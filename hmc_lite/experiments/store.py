@@ -1,0 +1,97 @@
+"""Results on disk: ``.npz`` files written atomically and read back without pickle."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pathlib
+import tempfile
+import zipfile
+
+import numpy as np
+
+from .fig1 import Fig1Result
+
+__all__ = ["check_output_path", "save_fig1", "load_fig1"]
+
+
+def check_output_path(path: str | os.PathLike) -> pathlib.Path:
+    """Check, before any work is done, that a result can be written to ``path``.
+
+    The path must end in ``.npz`` and have a name before the suffix, must not be
+    a folder, and its folder must exist or be creatable and accept new files
+    (checked by creating and removing an empty temporary file there).
+
+    Raises
+    ------
+    ValueError
+        Naming ``path`` and what is wrong with it.
+    """
+    text = os.fspath(path)
+    path = pathlib.Path(path)
+    if (path.suffix != ".npz" or not path.stem or path.name.startswith(".")
+            or str(text).endswith(("/", os.sep))):
+        raise ValueError(f"path must be a file name ending in .npz; got {str(text)!r}")
+    if path.is_dir():
+        raise ValueError(f"path {str(path)!r} is a folder, not a file")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"):
+            pass
+    except OSError as err:
+        raise ValueError(f"cannot write to the folder of path {str(path)!r}: {err}") from err
+    return path
+
+
+def save_fig1(result: Fig1Result, path: str | os.PathLike) -> pathlib.Path:
+    """Write ``result`` to ``path`` (an ``.npz`` file) with :func:`numpy.savez`, atomically.
+
+    The arrays are written to a temporary file in the same folder, which then
+    replaces ``path`` in one step (:func:`os.replace`): an interrupted save
+    leaves either the old file or the new one, never a partial file.
+    """
+    if not isinstance(result, Fig1Result):
+        raise TypeError(f"result must be a Fig1Result; got {type(result).__name__}")
+    path = check_output_path(path)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:  # an open file keeps numpy from renaming the path
+            np.savez(fh, **result._asdict())
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp_name)
+        raise
+    return path
+
+
+def load_fig1(path: str | os.PathLike) -> Fig1Result:
+    """Read a file written by :func:`save_fig1` (or the CLI), without pickle.
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no such file.
+    ValueError
+        If the file is not an ``.npz`` archive (empty, truncated, another
+        format), lacks an array of :class:`Fig1Result` or needs pickle.
+    """
+    path = pathlib.Path(path)
+    try:
+        npz = np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise
+    except (EOFError, OSError, zipfile.BadZipFile, ValueError) as err:
+        raise ValueError(f"{path} is not a readable .npz file: {err}") from err
+    if not isinstance(npz, np.lib.npyio.NpzFile):
+        raise ValueError(f"{path} holds a single array, not a Figure 1 result file")
+    with npz:
+        missing = [f for f in Fig1Result._fields if f not in npz.files]
+        if missing:
+            raise ValueError(f"{path} is not a Figure 1 result file; missing {missing}")
+        try:
+            return Fig1Result(**{f: npz[f] for f in Fig1Result._fields})
+        except (EOFError, OSError, zipfile.BadZipFile, ValueError) as err:
+            raise ValueError(f"{path} is damaged or needs pickle: {err}") from err
