@@ -13,7 +13,7 @@ import pytest
 
 PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "hmc_lite"
 
-CORE = {"_validation", "potential", "integrators", "kernel", "diagnostics", "adaptation", "checks"}
+CORE = {"_validation", "potential", "integrators", "kernel", "diagnostics", "adaptation", "checks", "nuts"}
 TARGETS = {"models", "scaling"}
 RUNS = {"datasets", "warmup", "equilibrium", "grid", "experiments", "benchmark"}
 PLOTTING = {"plotting"}
