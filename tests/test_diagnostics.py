@@ -162,3 +162,13 @@ def test_stability_limit_refuses_bad_input(kwargs, error, match):
     with pytest.raises(error, match=match):
         stability_limit(**args)
 
+
+def test_the_stability_limit_is_where_leapfrog_starts_to_explode():
+    # U = q^T diag(lam) q / 2: the limit is 2 / sqrt(max lam) = 0.1; with n_iter = dim exact.
+    lam = np.array([1.0, 25.0, 400.0])
+    pot = hmc_lite.gaussian_potential(np.diag(1.0 / lam))
+    q = np.random.default_rng(0).standard_normal((3, 3))
+    np.testing.assert_allclose(stability_limit(pot, q, n_iter=3, h=1e-4), 0.1, rtol=1e-6)
+    start = np.tile([[0.0, 0.0, 1.0]], (2, 1))
+    end = hmc_lite.leapfrog(pot, start, np.zeros((2, 3)), np.array([0.099, 0.101]), 200)
+    assert abs(end.position[0, 2]) < 10 and abs(end.position[1, 2]) > 1e3

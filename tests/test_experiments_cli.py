@@ -18,7 +18,6 @@ from hmc_lite.experiments import (
     fig1_cost,
     check_output_path,
     fig1_potential,
-    linear_stability_limit,
     load_fig1,
     run_fig1,
     save_fig1,
@@ -268,29 +267,6 @@ def test_fig1_potential_models():
     assert fig1_potential("leaky_relu").activation.params["slope"] == 0.01
     with pytest.raises(ValueError, match="model"):
         fig1_potential("swish")
-
-
-def test_linear_stability_limit_of_a_gaussian():
-    # U = q^T diag(lam) q / 2: the leapfrog stability limit is 2 / sqrt(max lam).
-    lam = np.array([1.0, 25.0, 400.0])
-    pot = hmc_lite.gaussian_potential(np.diag(1.0 / lam))
-    q = np.random.default_rng(0).standard_normal((3, 3))
-    np.testing.assert_allclose(linear_stability_limit(pot, q, h=1e-4), 2.0 / 20.0, rtol=1e-6)
-    with pytest.raises(ValueError, match="h"):
-        linear_stability_limit(pot, q, h=0.0)
-    # and the limit is real: just below it leapfrog stays bounded, just above it explodes
-    p = np.zeros((2, 3))
-    start = np.tile([[0.0, 0.0, 1.0]], (2, 1))
-    end = hmc_lite.leapfrog(pot, start, p, np.array([0.099, 0.101]), 200)
-    assert abs(end.position[0, 2]) < 10 and abs(end.position[1, 2]) > 1e3
-
-
-def test_linear_stability_limit_ignores_a_nearby_kink():
-    # U = sum(x^2/2 + |x|): the smooth pieces have Hessian I, so the limit is 2,
-    # also at a point closer to the kink than the difference step.
-    pot = hmc_lite.kinked_product_potential(3, jump=2.0)
-    q = np.array([[3e-7, 0.5, -0.2], [0.4, -1e-7, 2e-7]])
-    np.testing.assert_allclose(linear_stability_limit(pot, q, h=1e-6), 2.0, rtol=1e-4)
 
 
 @pytest.mark.parametrize("name", [".npz", "x.npz/", "folder.npz"])

@@ -22,7 +22,6 @@ from .fig1 import (
     Fig1Settings,
     fig1_cost,
     fig1_potential,
-    linear_stability_limit,
     run_fig1,
 )
 from .store import check_output_path, load_fig1, save_fig1
@@ -36,7 +35,6 @@ __all__ = [
     "Fig1Result",
     "fig1_potential",
     "fig1_cost",
-    "linear_stability_limit",
     "run_fig1",
     "check_output_path",
     "save_fig1",

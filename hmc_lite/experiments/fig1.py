@@ -12,13 +12,11 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from .._validation import check_positions
 from ..datasets import synthetic
 from ..diagnostics import stability_limit
 from ..equilibrium import equilibrate
 from ..grid import run_grid
 from ..models import MLPPotential, mlp_potential
-from ..potential import Potential
 
 __all__ = [
     "FIG1_MODELS",
@@ -27,7 +25,6 @@ __all__ = [
     "Fig1Result",
     "fig1_potential",
     "fig1_cost",
-    "linear_stability_limit",
     "run_fig1",
 ]
 
@@ -248,18 +245,6 @@ def fig1_potential(model: str, n_data: int = 100, data_seed: int = 0) -> MLPPote
     options = {"slope": float("0." + slope)} if slope else {}
     return mlp_potential(data.x_train, data.y_train, [1, 50, 1], name, noise_sd=0.1,
                          prior_sd=1.0, **options)
-
-
-def linear_stability_limit(potential: Potential, position: np.ndarray, h: float = 1e-6) -> np.ndarray:
-    """Largest stable leapfrog step size ``2 / sqrt(lambda_max)`` at each row of ``position``.
-
-    A thin alias of :func:`hmc_lite.diagnostics.stability_limit`, kept for the
-    chapters that import it from here: it runs ``dim`` Hessian-vector products
-    per row, enough for the exact largest eigenvalue of the finite-difference
-    Hessian (difference step ``h``, one-sided away from kinks).
-    """
-    q = check_positions(position, "position", potential.dim)
-    return stability_limit(potential, q, n_iter=q.shape[1], h=h)
 
 
 def _model_rng(seed: int, model: str) -> np.random.Generator:
