@@ -352,14 +352,17 @@ def test_fast_value_and_derivative_match_the_autograd_function(name, options):
     np.testing.assert_allclose(zz, value, rtol=1e-15, atol=0)
 
 
-def test_threads_sharing_one_potential_get_the_right_gradients():
+@pytest.mark.parametrize("widths, chain_block", [([1, 30, 30, 1], None), ([1, 30, 1], 2), ([2, 10, 10, 1], 2)])
+def test_threads_sharing_one_potential_get_the_right_gradients(widths, chain_block):
     import copy
     from concurrent.futures import ThreadPoolExecutor
 
     rng = np.random.default_rng(5)
-    x = rng.uniform(-2, 2, (60, 1))
+    x = rng.uniform(-2, 2, (60, widths[0]))
     y = np.sin(x[:, 0])
-    pot = mlp_potential(x, y, [1, 30, 30, 1], "relu")
+    pot = mlp_potential(x, y, widths, "relu", grad_at_zero=0.5)
+    if chain_block is not None:  # several blocks per call, in each thread
+        pot.chain_block = chain_block
     batches = [rng.standard_normal((c, pot.dim)) for c in (3, 8, 3, 8) * 10]
     serial = [pot.value_and_grad(q) for q in batches]
     with ThreadPoolExecutor(max_workers=4) as pool:
