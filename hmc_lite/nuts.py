@@ -90,7 +90,7 @@ from .adaptation import (
     dual_averaging_init,
     dual_averaging_update,
 )
-from .integrators import kinetic_energy, leapfrog
+from .integrators import _end, _steps, kinetic_energy, leapfrog
 from .kernel import HMCState, init_state
 from .potential import Potential, ValueAndGrad
 
@@ -259,7 +259,7 @@ def _no_u_turn(p_a: np.ndarray, p_b: np.ndarray, rho: np.ndarray, inv_mass: np.n
     """
     if inv_mass is not None:
         p_a, p_b = inv_mass * p_a, inv_mass * p_b
-    return (np.sum(p_a * rho, axis=1) > 0) & (np.sum(p_b * rho, axis=1) > 0)
+    return (np.einsum("ij,ij->i", p_a, rho) > 0) & (np.einsum("ij,ij->i", p_b, rho) > 0)
 
 
 def _join(first: _Span, second: _Span, u: np.ndarray, biased: bool,
@@ -305,9 +305,9 @@ def _step(potential: Potential, z: _Point, forward: np.ndarray, eps: np.ndarray,
     rounding is symmetric in sign). Only ``rows`` are evaluated.
     """
     sign = np.where(forward[rows], 1.0, -1.0)[:, None]
-    end = leapfrog(potential, z.position[rows], sign * z.momentum[rows], eps[rows], 1,
-                   initial=ValueAndGrad(z.potential_energy[rows], z.gradient[rows]),
-                   inverse_mass=None if inv_mass is None else inv_mass[rows])
+    initial = ValueAndGrad(z.potential_energy[rows], z.gradient[rows])
+    end = _end(_steps(potential, z.position[rows], sign * z.momentum[rows], eps[rows],
+                      np.ones(rows.size, dtype=int), initial, None if inv_mass is None else inv_mass[rows]))
     new = _Point(*(x.copy() for x in z))
     new.position[rows], new.momentum[rows] = end.position, sign * end.momentum
     new.potential_energy[rows], new.gradient[rows] = end.potential_energy, end.gradient
