@@ -41,6 +41,22 @@ def test_every_notebook_is_in_the_toc():
         assert str(nb.relative_to(ROOT).with_suffix("")) in listed, f"{nb.name} is not in _toc.yml"
 
 
+def test_the_notation_page_is_in_the_toc():
+    """One symbol per meaning (issue 11): the book has a notation page."""
+    assert "book/notation" in _toc_files()
+    assert (BOOK / "notation.md").read_text().startswith("(notation)=\n# Notation")
+
+
+@pytest.mark.parametrize("path", _chapters(), ids=lambda p: p.name)
+def test_chapter_title_has_no_raw_markup(path):
+    """The title is shown as plain text in the navigation, where LaTeX is not rendered."""
+    nb = json.loads(path.read_text())
+    title = next(line for line in "".join(nb["cells"][0]["source"]).splitlines()
+                 if line.startswith("# "))
+    plain = re.sub(r"`[^`]*`", "", title)  # code spans are shown as code
+    assert not re.search(r"[\\^_$]", plain), f"{path.name}: title {title!r}"
+
+
 @pytest.mark.parametrize("path", _chapters(), ids=lambda p: p.name)
 def test_notebook_is_committed_clean(path):
     nb = json.loads(path.read_text())
@@ -104,11 +120,23 @@ def _page(book: BuiltBook, chapter: pathlib.Path) -> str:
 
 
 def _visible_text(html: str) -> str:
-    """The page's prose: no scripts, styles or code listings, no tags."""
+    """The page's prose: no scripts, styles, math or code listings, no tags."""
     html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    # math is TeX source until MathJax runs: \mathrm{ref} is not a raw {ref} role
+    html = re.sub(r'<(span|div) class="math\b[^"]*">.*?</\1>', " ", html, flags=re.S)
     html = re.sub(r'<div class="highlight.*?</pre>', " ", html, flags=re.S)
     html = re.sub(r'<div class="cell_output.*?</div>\s*</div>', " ", html, flags=re.S)
     return re.sub(r"<[^>]+>", " ", html)
+
+
+def test_visible_text_skips_math_but_not_prose():
+    page = (
+        '<p>with <span class="math notranslate nohighlight">\\(\\varepsilon_{\\mathrm{ref}}\\)</span></p>'
+        '<div class="math notranslate nohighlight">\\[n_{\\mathrm{ref}}\\]</div>'
+        "<p>see {ref}`sec-x`</p>"
+    )
+    text = _visible_text(page)
+    assert text.count("{ref}") == 1 and "mathrm" not in text
 
 
 @pytest.mark.book
@@ -153,6 +181,32 @@ def test_no_placeholders_raw_roles_or_reports_in_the_html(built_book):
         text = _visible_text(html)
         for raw in ("{glue", "{numref}", "{prf:ref}", "{ref}", "{cite", "{doc}"):
             assert raw not in text, f"{name}: raw role {raw} in the text"
+
+
+@pytest.mark.book
+@pytest.mark.parametrize("chapter", _chapters(), ids=lambda p: p.name)
+def test_numbers_are_scoped_to_the_chapter(built_book, chapter):
+    """Fig. 4.2, Theorem 4.1, Exercise 4.3 in chapter 4 (book/_static/chapter_numbers.py):
+    stable whatever other chapters are built."""
+    html = _page(built_book, chapter)
+    numbers = re.findall(r'<span class="caption-number">\s*(?:[^<\d]*?)\s*([\w.]+?)\.?\s*</span>', html)
+    match = re.match(r"(\d+)_", chapter.name)
+    if match:
+        wanted = rf"{int(match.group(1))}\.\d+"
+    elif chapter.name.startswith("appendix_"):
+        wanted = r"[A-Z]\.\d+"
+    else:
+        wanted = r"\d+"
+    bad = [n for n in numbers if not re.fullmatch(wanted, n)]
+    assert not bad, f"{chapter.name}: numbers {bad} are not of the form {wanted}"
+
+
+@pytest.mark.book
+def test_pages_load_the_book_css(built_book):
+    assert (built_book.html / "_static" / "custom.css").exists()
+    assert not list((built_book.html / "_static").glob("*.py")), "the numbering extension was published"
+    page = built_book.html / "book" / "01_hamiltonian_dynamics.html"
+    assert "custom.css" in page.read_text()
 
 
 @pytest.mark.book
