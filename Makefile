@@ -15,7 +15,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 help:
 	@echo "make book   - build the HTML book into _build/html"
 	@echo "make test   - install, then run all tests (unit, notebooks, strict build)"
-	@echo "make bench  - gradient evaluations per second of the BNN potential"
+	@echo "make bench  - gradient evaluations per second of the BNN potential, against JAX if installed"
 	@echo "make robustness - re-run every chapter with seeds 1-5; results in results/robustness.json"
 	@echo "make clean  - remove the built book and the execution cache"
 
@@ -34,8 +34,10 @@ book: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest --nbval-lax --nbval-cell-timeout=150 --doctest-modules tests hmc_lite book
 
+# Side by side with JAX when it is installed (pip install '.[jax]'); NumPy's BLAS runs with one
+# thread (batched gradients gain nothing from more). Saved, with the machine, for the book's appendix.
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_potential.py
+	$(BIN)/python benchmarks/bench_potential.py --json results/bench_potential.json
 
 robustness: $(STAMP)
 	$(BIN)/python tools/robustness.py
