@@ -211,6 +211,26 @@ def test_the_same_seed_gives_the_same_chains():
     assert not np.array_equal(one.positions, other.positions)
 
 
+def test_one_step_is_the_first_transition_of_sample():
+    """nuts_step and sample agree, and the info has one entry of the documented kind per chain."""
+    pot = Potential(banana, dim=3)
+    q0 = np.random.default_rng(1).normal(size=(4, 3))
+    minv = np.array([[1.0, 0.5, 2.0]] * 2 + [[0.3, 1.0, 1.0]] * 2)  # one row per chain
+    state, info = nuts.nuts_step(np.random.default_rng(5), init_state(pot, q0), pot, 0.3,
+                                 inverse_mass=minv, max_tree_depth=6)
+    res = nuts.sample(pot, q0, 0.3, 1, np.random.default_rng(5), inverse_mass=minv, max_tree_depth=6)
+    np.testing.assert_array_equal(state.position, res.positions[:, 0])
+    for field, stacked in zip(info, res.info):
+        assert field.shape == (4,)
+        np.testing.assert_array_equal(field, stacked[:, 0])
+    assert info.tree_depth.dtype.kind == info.n_grad_evals.dtype.kind == "i"
+    assert info.is_divergent.dtype == bool
+    u, g = pot.value_and_grad(state.position)
+    np.testing.assert_allclose(state.potential_energy, u)
+    np.testing.assert_allclose(state.gradient, g)
+    assert np.all(info.energy >= u)  # U plus a kinetic energy
+
+
 @pytest.mark.parametrize(
     "kwargs, error, name",
     [
@@ -253,6 +273,17 @@ def test_bad_adaptation_arguments_are_refused_by_name(kwargs, error, name):
 # ---------------------------------------------------------------------------
 # Window adaptation
 # ---------------------------------------------------------------------------
+
+
+def test_step_size_adaptation_alone_meets_the_target():
+    pot = gaussian(np.array([0.5, 1.0, 2.0]))
+    rng = np.random.default_rng(4)
+    res = nuts.adapt(pot, rng.normal(size=(8, 3)), rng, n_adapt=200, adapt_mass=False, target_accept=0.9)
+    assert res.windows.shape == (0, 2)
+    np.testing.assert_array_equal(res.inverse_mass, np.ones(3))
+    assert np.all(res.step_size == res.step_size[0])
+    after = nuts.sample(pot, res.state.position, res.step_size, 200, rng)
+    assert abs(after.info.accept_prob.mean() - 0.9) < 0.05
 
 
 def predicted_step_size(dim: int, target: float, points: int) -> float:
