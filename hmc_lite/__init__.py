@@ -29,7 +29,7 @@ from .checks import IntegratorReport, check_integrator
 from .diagnostics import AcceptanceSummary, acceptance_summary, ess, mcse_mean, rhat
 from .equilibrium import EquilibriumResult, equilibrate
 from .grid import GridResult, run_grid
-from .integrators import Path, Trajectory, kinetic_energy, leapfrog, leapfrog_path
+from .integrators import Path, Trajectory, energy_error, kinetic_energy, leapfrog, leapfrog_path
 from .kernel import HMCInfo, HMCState, SampleResult, hmc_step, init_state, sample
 from .models import (
     ACTIVATIONS,
@@ -47,6 +47,7 @@ from .scaling import (
     kink_variance_constant,
     optimal_acceptance,
     optimal_scale,
+    one_step_acceptance,
     predicted_acceptance,
 )
 from .warmup import WarmupResult, adam, shared_warmup
@@ -81,6 +82,7 @@ __all__ = [
     "init_state",
     "IntegratorReport",
     "kinetic_energy",
+    "energy_error",
     "kink_variance_constant",
     "kinked_product_potential",
     "leapfrog",
@@ -93,6 +95,7 @@ __all__ = [
     "optimal_scale",
     "Path",
     "Potential",
+    "one_step_acceptance",
     "predicted_acceptance",
     "rhat",
     "run_grid",

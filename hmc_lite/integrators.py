@@ -37,6 +37,7 @@ __all__ = [
     "leapfrog",
     "leapfrog_path",
     "kinetic_energy",
+    "energy_error",
 ]
 
 
@@ -190,6 +191,38 @@ def leapfrog(
         values are returned as they are (they signal a divergence).
     """
     return _end(_checked_steps(potential, q, p, step_size, n_steps, initial, inverse_mass))
+
+
+def energy_error(
+    potential: Potential,
+    q: np.ndarray,
+    p: np.ndarray,
+    step_size: float | np.ndarray,
+    n_steps: int | np.ndarray,
+    initial: ValueAndGrad | None = None,
+    inverse_mass: np.ndarray | None = None,
+) -> np.ndarray:
+    """The energy error ``dH = H(end) - H(start)`` of each chain's leapfrog trajectory.
+
+    Same arguments as :func:`leapfrog`; returns shape ``(chains,)``. Where the
+    trajectory overflowed the result is not finite (``inf`` or ``nan``), as
+    :func:`~hmc_lite.kernel.hmc_step` sees it before counting a divergence.
+
+    Examples
+    --------
+    >>> import autograd.numpy as anp
+    >>> osc = Potential(lambda q: 0.5 * anp.sum(q**2, axis=1), dim=1)
+    >>> dh = energy_error(osc, np.array([[1.0]]), np.array([[0.0]]), 0.1, 1)
+    >>> f"{dh[0]:.4e}"
+    '-1.2469e-05'
+    """
+    points = _checked_steps(potential, q, p, step_size, n_steps, initial, inverse_mass)
+    start = next(points)
+    end = _end(points)
+    inv_mass = check_inverse_mass(inverse_mass, *start.position.shape)
+    with np.errstate(all="ignore"):
+        h0 = start.potential_energy + kinetic_energy(start.momentum, inv_mass)
+        return end.potential_energy + kinetic_energy(end.momentum, inv_mass) - h0
 
 
 def _end(points: Iterator[Trajectory]) -> Trajectory:

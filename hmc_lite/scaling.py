@@ -18,6 +18,7 @@ step size ``eps = l d^(-1/2)``, integration time ``T`` and unit mass has
 from __future__ import annotations
 
 import numpy as np
+from scipy.integrate import quad
 from scipy.optimize import brentq
 from scipy.special import ndtr, ndtri
 
@@ -31,6 +32,7 @@ __all__ = [
     "efficiency_curve",
     "kink_variance_constant",
     "predicted_acceptance",
+    "one_step_acceptance",
 ]
 
 #: ``E|v|^3`` for a standard normal ``v``: ``4 / sqrt(2 pi)``, about 1.596.
@@ -170,3 +172,35 @@ def predicted_acceptance(ell: float | np.ndarray, kappa: float) -> np.ndarray:
     if kappa_arr.ndim != 0 or kappa_arr < 0:
         raise ValueError(f"kappa must be a non-negative finite number; got {kappa!r}")
     return expected_acceptance(np.sqrt(float(kappa_arr)) * ell_arr)
+
+
+def one_step_acceptance(step_size: float) -> float:
+    """Exact mean acceptance of one leapfrog step on ``U = q^2 / 2`` at stationarity.
+
+    Leapfrog conserves the modified energy ``p^2/2 + (1 - eps^2/4) q^2/2``, so
+    ``dH = eps^2 (q1^2 - q0^2) / 8`` with ``q1 = (1 - eps^2/2) q0 + eps p``.
+    Writing ``(q0, p) = r (cos t, sin t)`` with ``r^2 ~ chi^2_2`` and ``t``
+    uniform, ``dH = eps^2 r^2 g(t) / 8`` with
+    ``g(t) = ((1 - eps^2/2) cos t + eps sin t)^2 - cos^2 t``, and
+    ``E[exp(-c r^2)] = 1 / (1 + 2c)``; so the acceptance is the average over
+    ``t`` of 1 where ``g <= 0`` and of ``1 / (1 + eps^2 g / 4)`` elsewhere,
+    computed by quadrature. Defined for ``0 < eps < 2`` (the stability limit).
+
+    Examples
+    --------
+    >>> round(one_step_acceptance(1.0), 4)
+    0.9208
+    """
+    eps = check_positive_float(step_size, "step_size")
+    if eps >= 2.0:
+        raise ValueError(f"step_size must be below the stability limit 2; got {step_size!r}")
+    c = 1.0 - eps**2 / 2.0
+
+    def integrand(t: float) -> float:
+        g = (c * np.cos(t) + eps * np.sin(t)) ** 2 - np.cos(t) ** 2
+        return 1.0 if g <= 0 else 1.0 / (1.0 + eps**2 * g / 4.0)
+
+    # g has period pi and changes sign where tan t = eps/2 or tan t = -(1 + c)/eps;
+    # integrating piece by piece between these points keeps the quadrature accurate.
+    kinks = sorted(np.arctan([eps / 2.0, -(1.0 + c) / eps]))
+    return float(quad(integrand, -np.pi / 2, np.pi / 2, points=kinks, limit=200)[0] / np.pi)

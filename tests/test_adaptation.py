@@ -5,36 +5,15 @@ from __future__ import annotations
 import autograd.numpy as anp
 import numpy as np
 import pytest
-from scipy.integrate import quad
 from scipy.optimize import brentq
 
 import hmc_lite
 from hmc_lite import Potential, adapt_step_size, dual_averaging_init, dual_averaging_update
+from hmc_lite.scaling import one_step_acceptance
 
 
 def std_gauss(dim: int) -> Potential:
     return hmc_lite.gaussian_potential(np.eye(dim))
-
-
-def one_step_acceptance(eps: float) -> float:
-    """Exact mean acceptance of one leapfrog step on U = q^2/2 at stationarity.
-
-    Leapfrog conserves the modified energy ``p^2/2 + (1 - eps^2/4) q^2/2``, so
-    ``dH = eps^2 (q1^2 - q0^2) / 8`` with ``q1 = (1 - eps^2/2) q0 + eps p``.
-    Writing ``(q0, p) = r (cos t, sin t)`` with ``r^2 ~ chi^2_2`` and ``t``
-    uniform, ``dH = eps^2 r^2 g(t) / 8`` and ``E[exp(-c r^2)] = 1 / (1 + 2c)``,
-    so the acceptance is the average over ``t`` of 1 where ``g <= 0`` and of
-    ``1 / (1 + eps^2 g / 4)`` elsewhere.
-    """
-    c = 1.0 - eps**2 / 2.0
-
-    def integrand(t):
-        g = (c * np.cos(t) + eps * np.sin(t)) ** 2 - np.cos(t) ** 2
-        return 1.0 if g <= 0 else 1.0 / (1.0 + eps**2 * g / 4.0)
-
-    # g has period pi and changes sign where tan t = eps/2 or tan t = -(1 + c)/eps
-    kinks = sorted(np.arctan([eps / 2.0, -(1.0 + c) / eps]))
-    return quad(integrand, -np.pi / 2, np.pi / 2, points=kinks, limit=200)[0] / np.pi
 
 
 def test_analytic_acceptance_matches_simulation():
@@ -48,6 +27,8 @@ def test_analytic_acceptance_matches_simulation():
         dh = 0.5 * (q1**2 + p1**2 - q**2 - p**2)
         mc = np.minimum(1.0, np.exp(-dh)).mean()
         assert abs(mc - one_step_acceptance(eps)) < 0.005
+    with pytest.raises(ValueError, match="step_size"):
+        one_step_acceptance(2.0)
 
 
 def test_deterministic_update_converges_to_root():

@@ -272,3 +272,26 @@ def test_leapfrog_refuses_bad_input(kwargs, error, match):
     args.update(kwargs)
     with pytest.raises(error, match=match):
         leapfrog(Potential(banana, dim=2), **args)
+
+
+def test_energy_error_is_the_hamiltonian_change_of_the_path():
+    rng = np.random.default_rng(5)
+    pot = hmc_lite.gaussian_potential(np.diag([1.0, 0.25, 4.0]))
+    q, p = rng.standard_normal((2, 6, 3))
+    inv_mass = np.array([1.0, 2.0, 0.5])
+    for mass in (None, inv_mass):
+        path = hmc_lite.leapfrog_path(pot, q, p, 0.05, 40, inverse_mass=mass)
+        dh = hmc_lite.energy_error(pot, q, p, 0.05, 40, inverse_mass=mass)
+        np.testing.assert_allclose(dh, path.hamiltonian[:, -1] - path.hamiltonian[:, 0], rtol=1e-12)
+    # global error O(eps^2): halving eps at fixed time quarters the error
+    big = np.abs(hmc_lite.energy_error(pot, q, p, 0.02, 50))
+    small = np.abs(hmc_lite.energy_error(pot, q, p, 0.01, 100))
+    assert np.all(np.abs(np.log2(big / small) - 2.0) < 0.2)
+
+
+def test_energy_error_of_an_exploding_trajectory_is_not_finite():
+    pot = hmc_lite.gaussian_potential(np.eye(1))
+    dh = hmc_lite.energy_error(pot, np.ones((2, 1)), np.zeros((2, 1)), [0.5, 3.0], 2000)
+    assert np.isfinite(dh[0]) and not np.isfinite(dh[1])
+    with pytest.raises(ValueError, match="step_size"):
+        hmc_lite.energy_error(pot, np.ones((1, 1)), np.zeros((1, 1)), 0.0, 3)
