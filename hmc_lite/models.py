@@ -497,7 +497,8 @@ class MLPPotential(Potential):
     def _any_depth(self, q: np.ndarray, resid: np.ndarray, grad: np.ndarray) -> None:
         """As :meth:`_one_hidden_layer`, for any number of hidden layers (0 included)."""
         chains = q.shape[0]
-        layers = self.unflatten(q)
+        layers = [(q[:, lo:lo + a * b].reshape(chains, a, b), q[:, lo + a * b:lo + (a + 1) * b])
+                  for lo, ((a, b), _) in zip(self._offsets, self.shapes)]  # as unflatten, without autograd
         buffers = self._scratch(min(chains, self.chain_block))
         act = self.activation.value_and_derivative
         prec = 1.0 / self.noise_sd**2
@@ -536,7 +537,8 @@ class MLPPotential(Potential):
                 lo = self._offsets[k]
                 grad[s, lo:lo + a * width] = np.matmul(h_in.transpose(0, 2, 1), G).reshape(-1, a * width)
                 grad[s, lo + a * width:lo + (a + 1) * width] = np.matmul(ones, G)[:, 0, :]
-                np.matmul(G, W.transpose(0, 2, 1), out=h_in)
+                # W^T copied first: a product with a contiguous matrix is faster than with a view.
+                np.matmul(G, np.ascontiguousarray(W.transpose(0, 2, 1)), out=h_in)
                 h_in *= deriv
                 G = h_in
             # The first layer: the gradient of [W; b] is [x, 1]^T @ G.
