@@ -394,16 +394,17 @@ class MLPPotential(Potential):
         """
         return self._energy(theta)
 
-    def _scratch(self, chains: int) -> list[tuple[np.ndarray, np.ndarray]]:
-        """This thread's ``(value, derivative)`` buffers of shape ``(chains, n, width)``,
-        one pair per hidden layer (views of buffers kept from call to call)."""
-        local = self._local
-        if getattr(local, "capacity", 0) < chains:
-            n = self.x.shape[0]
-            local.buffers = [(np.empty((chains, n, w)), np.empty((chains, n, w)))
-                             for w in self.widths[1:-1]]
-            local.capacity = chains
-        return [(value[:chains], deriv[:chains]) for value, deriv in local.buffers]
+    def _scratch(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
+        """This thread's scratch array ``name`` of the given shape, kept from call to call.
+
+        Fresh arrays of a few hundred kilobytes cost page faults on every call, more
+        than the arithmetic done in them; the first axis (chains) only ever grows.
+        """
+        arrays = self._local.__dict__.setdefault("arrays", {})
+        array = arrays.get(name)
+        if array is None or array.shape[0] < shape[0] or array.shape[1:] != tuple(shape[1:]):
+            array = arrays[name] = np.empty(shape)
+        return array[:shape[0]]
 
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
@@ -428,7 +429,7 @@ class MLPPotential(Potential):
             q = check_positions(q, "q", self.dim)
         q = np.ascontiguousarray(q, dtype=float)
         self.n_grad_calls += 1
-        resid = np.empty((q.shape[0], self.x.shape[0]))  # f(x_i) - y_i
+        resid = self._scratch("resid", (q.shape[0], self.x.shape[0]))  # f(x_i) - y_i
         grad = np.empty_like(q)
         if len(self.widths) == 3:
             self._one_hidden_layer(q, resid, grad)
@@ -437,7 +438,7 @@ class MLPPotential(Potential):
         # The likelihood's energy, then the prior N(0, prior_sd^2) on every parameter.
         energy = 0.5 * np.einsum("cn,cn->c", resid, resid) / self.noise_sd**2
         energy += 0.5 * np.einsum("cd,cd->c", q, q) / self.prior_sd**2
-        grad += q / self.prior_sd**2
+        grad += np.divide(q, self.prior_sd**2, out=self._scratch("prior", q.shape))
         return ValueAndGrad(energy, grad)
 
     def _blocks(self, chains: int) -> list[slice]:
@@ -465,13 +466,14 @@ class MLPPotential(Potential):
         Wb = q[:, :k].reshape(chains, d + 1, w)
         v = q[:, k:k + w]  # output weights; the output bias is q[:, k + w]
         prec = 1.0 / self.noise_sd**2
-        [(z_buffer, deriv_buffer)] = self._scratch(min(chains, self.chain_block))
-        m = np.empty((chains, d + 1, w))  # m_ij = sum_n [x, 1]_ni g_n act'(z)_nj
+        block = (min(chains, self.chain_block), self.x.shape[0], w)
+        z_buffer, deriv_buffer = self._scratch("z0", block), self._scratch("d0", block)
+        m = self._scratch("m", (chains, d + 1, w))  # m_ij = sum_n [x, 1]_ni g_n act'(z)_nj
         derivative_only = getattr(self.activation.value_and_derivative, "derivative_only", None)
         if derivative_only is not None:
             # act(z) = z act'(z) and z = [x, 1] @ [W; b], so the outputs act(z) @ v are
             # sum_i [x, 1]_ni (([W; b] * v) @ act'(z)^T)_in: no array of activations.
-            Wbv = Wb * v[:, None, :]
+            Wbv = np.multiply(Wb, v[:, None, :], out=self._scratch("Wbv", Wb.shape))
         for s in self._blocks(chains):
             z, deriv = z_buffer[:s.stop - s.start], deriv_buffer[:s.stop - s.start]
             self._first_layer(Wb[s], out=z)
@@ -489,9 +491,9 @@ class MLPPotential(Potential):
                 grad[s, k:k + w] = np.matmul(g[:, None, :], z)[:, 0, :]
         # The first layer's gradient is m_ij v_j; the output weights' is
         # sum_n g_n act(z)_nj, which for the ReLU family is sum_i [W; b]_ij m_ij.
-        grad[:, :k] = (m * v[:, None, :]).reshape(chains, k)
+        np.multiply(m, v[:, None, :], out=grad[:, :k].reshape(chains, d + 1, w))
         if derivative_only is not None:
-            grad[:, k:k + w] = np.einsum("cij,cij->cj", Wb, m)
+            np.einsum("cij,cij->cj", Wb, m, out=grad[:, k:k + w])
         grad[:, k + w] = prec * resid.sum(axis=1)
 
     def _any_depth(self, q: np.ndarray, resid: np.ndarray, grad: np.ndarray) -> None:
@@ -499,7 +501,9 @@ class MLPPotential(Potential):
         chains = q.shape[0]
         layers = [(q[:, lo:lo + a * b].reshape(chains, a, b), q[:, lo + a * b:lo + (a + 1) * b])
                   for lo, ((a, b), _) in zip(self._offsets, self.shapes)]  # as unflatten, without autograd
-        buffers = self._scratch(min(chains, self.chain_block))
+        block, n = min(chains, self.chain_block), self.x.shape[0]
+        buffers = [(self._scratch(f"z{k}", (block, n, w)), self._scratch(f"d{k}", (block, n, w)))
+                   for k, w in enumerate(self.widths[1:-1])]
         act = self.activation.value_and_derivative
         prec = 1.0 / self.noise_sd**2
         ones = self._x1_t[-1:]  # a row of n ones: column sums as a matrix product
