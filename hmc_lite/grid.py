@@ -7,7 +7,7 @@ number of steps, in which every step size and chain runs together.
 
 from __future__ import annotations
 
-from typing import NamedTuple, Sequence
+from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
 
@@ -48,12 +48,18 @@ def run_grid(
     n_steps: Sequence[int],
     n_samples: int,
     rng: np.random.Generator,
+    *,
+    progress: Callable[[int], object] | None = None,
 ) -> GridResult:
     """Sample from ``start`` (shape ``(chains, dim)``) with every ``(eps, L)`` pair.
 
     Every setting starts from the same ``chains`` positions, so settings differ
     only in the sampler, not in where the chains begin. The cost is
     ``n_samples * sum(n_steps)`` batched gradient evaluations.
+
+    ``progress``, if given, is called after every transition of every batch
+    with the number of chain-gradient evaluations it cost (they add up to
+    ``len(step_sizes) * chains * n_samples * sum(n_steps)``).
     """
     check_rng(rng)
     start = check_positions(start, "start", potential.dim)
@@ -74,7 +80,8 @@ def run_grid(
     batch_start = np.tile(start, (S, 1))
     batch_eps = np.repeat(eps, chains)
     for k, L in enumerate(steps):
-        res = sample(potential, batch_start, batch_eps, int(L), n_samples, rng)
+        tick = None if progress is None else (lambda i, cost=S * chains * int(L): progress(cost))
+        res = sample(potential, batch_start, batch_eps, int(L), n_samples, rng, callback=tick)
         positions[:, k] = res.positions.reshape(S, chains, n_samples, dim)
         accept_prob[:, k] = res.accept_prob.reshape(S, chains, n_samples)
         energy_error[:, k] = res.energy_error.reshape(S, chains, n_samples)

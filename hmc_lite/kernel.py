@@ -24,7 +24,7 @@ is rejected (the chain keeps its last finite state) and counted.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 import numpy as np
 
@@ -196,6 +196,8 @@ def sample(
     rng: np.random.Generator,
     divergence_threshold: float = 1000.0,
     inverse_mass: np.ndarray | None = None,
+    *,
+    callback: Callable[[int], object] | None = None,
 ) -> SampleResult:
     """Run ``n_samples`` HMC transitions on every chain.
 
@@ -219,6 +221,9 @@ def sample(
         ``(chains, dim)``, e.g. the variances of the target (see
         :func:`~hmc_lite.adaptation.adapt_diagonal_mass`); ``None`` (the
         default) is unit mass.
+    callback:
+        Called after every transition with its index ``0 .. n_samples - 1``
+        (e.g. to move a progress bar); its return value is ignored.
 
     Returns
     -------
@@ -254,6 +259,8 @@ def sample(
         positions[:, i] = state.position
         for record, value in zip(info, step_info):
             record[:, i] = value
+        if callback is not None:
+            callback(i)
     return SampleResult(
         positions=positions,
         accept_prob=info.accept_prob,

@@ -23,7 +23,7 @@ from hmc_lite.experiments import (
     save_fig1,
 )
 from hmc_lite.experiments.__main__ import main
-from hmc_lite.experiments.fig1 import _model_rng
+from hmc_lite.experiments.fig1 import _piece_rng
 
 TINY = FIG1_SCALES["tiny"]
 
@@ -149,7 +149,7 @@ def test_chains_start_from_equilibrate():
     s = TINY._replace(models=("relu",))
     res = run_fig1(s, seed=2)
     eq = hmc_lite.equilibrate(
-        fig1_potential("relu"), s.chains, _model_rng(2, "relu"), n_modes=s.n_modes,
+        fig1_potential("relu"), s.chains, _piece_rng(2, "relu", 0), n_modes=s.n_modes,
         n_adam=s.n_adam, n_lbfgs=s.n_lbfgs, path_length=s.path_length,
         target_accept=s.target_accept, n_adapt=s.n_adapt, block=s.block, max_blocks=s.max_blocks)
     np.testing.assert_array_equal(res.start_position[0], eq.position)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import hmc_lite
 from hmc_lite import GridResult, gaussian_potential, run_grid, sample
 
 COV = np.array([[1.0, 0.5], [0.5, 2.0]])
@@ -71,3 +72,11 @@ def test_run_grid_refuses_bad_input(kwargs, error, match):
     args.update(kwargs)
     with pytest.raises(error, match=match):
         run_grid(**args)
+
+
+def test_run_grid_progress_adds_up_to_the_cost():
+    pot = hmc_lite.gaussian_potential(np.eye(2))
+    ticks = []
+    hmc_lite.run_grid(pot, np.zeros((3, 2)), [0.1, 0.2], [2, 5], 4, np.random.default_rng(0),
+                      progress=ticks.append)
+    assert len(ticks) == 2 * 4 and sum(ticks) == 2 * 3 * 4 * (2 + 5)

@@ -226,3 +226,12 @@ def test_the_state_does_not_share_memory_with_the_callers_array():
     start[:] = 5.0  # the caller reuses its array
     np.testing.assert_array_equal(state.position, np.ones((3, 2)))
     np.testing.assert_allclose(state.potential_energy, pot(state.position))
+
+
+def test_callback_sees_every_transition_and_changes_nothing():
+    pot = hmc_lite.gaussian_potential(np.eye(2))
+    seen = []
+    a = hmc_lite.sample(pot, np.zeros((3, 2)), 0.3, 4, 7, np.random.default_rng(2), callback=seen.append)
+    b = hmc_lite.sample(pot, np.zeros((3, 2)), 0.3, 4, 7, np.random.default_rng(2))
+    assert seen == list(range(7))
+    np.testing.assert_array_equal(a.positions, b.positions)

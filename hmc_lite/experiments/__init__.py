@@ -1,14 +1,16 @@
 """Experiments that combine models with the sampler core, at named scales.
 
-One module per experiment holds its settings and its run (:mod:`.fig1`, the
-acceptance-rate experiment of chapter 6, the paper's Figure 1); results are
-saved and loaded by :mod:`.store`; the command line is :mod:`.__main__`::
+One module per experiment holds its settings, its run and its result file
+(:mod:`.fig1`, the acceptance-rate experiment of chapter 6, the paper's Figure
+1). An experiment is cut into independent pieces that :mod:`.runner` runs here
+or on a Dask cluster, saving each finished piece so that an interrupted run
+resumes; :mod:`.store` writes arrays atomically and reads them without pickle;
+the command line is :mod:`.__main__`::
 
     python -m hmc_lite.experiments fig1 --scale book --out results/fig1_book.npz
     python -m hmc_lite.experiments fig1 --scale paper --out results/fig1.npz
 
-Results are written with :func:`numpy.savez`, atomically, and read back with
-:func:`load_fig1` (no pickle). :func:`hmc_lite.grid.run_grid`, the batched grid
+:func:`hmc_lite.grid.run_grid`, the batched grid
 of sampler settings the experiments build on, is re-exported here.
 """
 
@@ -22,9 +24,12 @@ from .fig1 import (
     Fig1Settings,
     fig1_cost,
     fig1_potential,
+    load_fig1,
     run_fig1,
+    save_fig1,
 )
-from .store import check_output_path, load_fig1, save_fig1
+from .runner import Piece, run_pieces
+from .store import check_output_path, load_arrays, save_arrays
 
 __all__ = [
     "GridResult",
@@ -39,4 +44,8 @@ __all__ = [
     "check_output_path",
     "save_fig1",
     "load_fig1",
+    "save_arrays",
+    "load_arrays",
+    "Piece",
+    "run_pieces",
 ]

@@ -7,16 +7,21 @@ Science only: settings, the run and its cost. Saving and loading results is
 
 from __future__ import annotations
 
+import os
+import pathlib
 import zlib
-from typing import Callable, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
+from .._validation import check_int
 from ..datasets import synthetic
 from ..diagnostics import stability_limit
 from ..equilibrium import equilibrate
 from ..grid import run_grid
 from ..models import MLPPotential, mlp_potential
+from .runner import Piece, open_parts, run_pieces
+from .store import load_arrays, save_arrays
 
 __all__ = [
     "FIG1_MODELS",
@@ -26,6 +31,8 @@ __all__ = [
     "fig1_potential",
     "fig1_cost",
     "run_fig1",
+    "save_fig1",
+    "load_fig1",
 ]
 
 
@@ -247,11 +254,6 @@ def fig1_potential(model: str, n_data: int = 100, data_seed: int = 0) -> MLPPote
                          prior_sd=1.0, **options)
 
 
-def _model_rng(seed: int, model: str) -> np.random.Generator:
-    # One stream per model, so a model's results do not depend on which others run.
-    return np.random.default_rng([int(seed), zlib.crc32(model.encode())])
-
-
 def fig1_cost(settings: Fig1Settings) -> int:
     """Chain-gradient evaluations of the measurements of :func:`run_fig1`.
 
@@ -303,12 +305,72 @@ def _check_settings(s: Fig1Settings) -> None:
         raise ValueError(f"settings.target_accept must lie in (0, 1); got {s.target_accept!r}")
 
 
+_EQUILIBRIUM_FIELDS = (
+    "mode", "start_position", "start_potential", "mode_potential", "stability_limit",
+    "mode_stability_limit", "equilibrium_step_size", "equilibrium_transitions",
+    "equilibrium_converged", "scan_divergent",
+)
+_GRID_FIELDS = ("accept_prob", "energy_error", "divergent", "pred_f")
+
+
+def _piece_rng(seed: int, model: str, piece: int) -> np.random.Generator:
+    # One stream per network and piece: a piece's result does not depend on which
+    # other networks run, nor on where or in which order the pieces run.
+    return np.random.default_rng([int(seed), zlib.crc32(model.encode()), int(piece)])
+
+
+def _equilibrium_piece(s: Fig1Settings, model: str, *, progress=None) -> dict[str, np.ndarray]:
+    """Equilibrate one network, its stability limits and the stability scan."""
+    tick = progress if progress is not None else (lambda n: None)
+    rng = _piece_rng(s.seed, model, 0)
+    pot = fig1_potential(model)
+    M, C = int(s.n_modes), s.chains
+    eq = equilibrate(pot, C, rng, n_modes=M, n_adam=int(s.n_adam), n_lbfgs=int(s.n_lbfgs),
+                     path_length=float(s.path_length), target_accept=float(s.target_accept),
+                     n_adapt=int(s.n_adapt), block=int(s.block), max_blocks=int(s.max_blocks))
+    n_iter = int(s.n_lanczos)
+    limit = stability_limit(pot, eq.position, n_iter=n_iter)
+    mode_limit = stability_limit(pot, eq.mode_position, n_iter=n_iter)
+    tick(2 * n_iter * (C + M))
+    scan = run_grid(pot, eq.position, s.scan_step_sizes, [int(s.scan_n_steps)], int(s.scan_samples),
+                    rng, progress=tick)
+    return {
+        "mode": np.asarray(eq.mode, dtype=int),
+        "start_position": eq.position,
+        "start_potential": pot(eq.position),
+        "mode_potential": pot(eq.mode_position),
+        "stability_limit": limit,
+        "mode_stability_limit": mode_limit,
+        "equilibrium_step_size": np.asarray(eq.step_size, dtype=float),
+        "equilibrium_transitions": np.array(int(eq.n_transitions)),
+        "equilibrium_converged": np.array(bool(eq.converged)),
+        "scan_divergent": scan.divergent[:, 0],
+    }
+
+
+def _grid_piece(s: Fig1Settings, model: str, k: int, start: np.ndarray, step_sizes: np.ndarray,
+                pred_x: np.ndarray, *, progress=None) -> dict[str, np.ndarray]:
+    """The acceptance grid of one network at its ``k``-th number of steps, both step-size sets."""
+    pot = fig1_potential(model)
+    grid = run_grid(pot, start, step_sizes, [int(s.n_steps[k])], int(s.n_samples),
+                    _piece_rng(s.seed, model, 1 + k), progress=progress)
+    smallest = int(np.argmin(s.step_sizes))  # networks sampled with the smallest step size
+    return {
+        "accept_prob": grid.accept_prob[:, 0],
+        "energy_error": grid.energy_error[:, 0],
+        "divergent": grid.divergent[:, 0],
+        "pred_f": pot.predict(grid.positions[smallest, 0], pred_x),
+    }
+
+
 def run_fig1(
     settings: Fig1Settings,
     *,
     seed: int | None = None,
     progress: Callable[[int], object] | None = None,
     n_pred: int = 101,
+    parts: str | os.PathLike | None = None,
+    client: Any | None = None,
 ) -> Fig1Result:
     """Run the acceptance-rate experiment of chapter 6 (the paper's Figure 1).
 
@@ -318,18 +380,40 @@ def run_fig1(
        independent starts, puts ``settings.chains_per_mode`` chains at each
        and runs HMC until the potential energy levels off;
     2. the linear stability limit is computed at every equilibrium position
-       (and at the modes);
-    3. a stability scan over ``settings.scan_step_sizes`` and the acceptance
-       grid, absolute step sizes ``settings.step_sizes`` and relative ones
-       ``settings.limit_fractions`` times the network's median limit, with
-       :func:`run_grid`: every setting starts from the equilibrium
-       positions, and all step sizes and chains of one ``L`` form one batch.
+       (and at the modes), and a stability scan runs over
+       ``settings.scan_step_sizes``;
+    3. the acceptance grid: absolute step sizes ``settings.step_sizes`` and
+       relative ones ``settings.limit_fractions`` times the network's median
+       limit, with :func:`~hmc_lite.grid.run_grid`; every setting starts from
+       the equilibrium positions, and all step sizes and chains of one ``L``
+       form one batch.
 
-    ``seed`` (default ``settings.seed``) is the seed of all random numbers.
-    ``progress``, if given, is called with the number of chain-gradient
-    evaluations of each measurement done (the CLI feeds a tqdm bar); they add
-    up to :func:`fig1_cost`. The equilibration warns (``RuntimeWarning``)
-    when its stop rule is not met within ``settings.max_blocks`` blocks.
+    Steps 1-2 of a network are one piece of work, and each ``L`` of step 3
+    another (:mod:`hmc_lite.experiments.runner`), each with random numbers of
+    its own derived from the seed, the network and the piece.
+
+    Parameters
+    ----------
+    settings:
+        A scale from :data:`FIG1_SCALES` or your own :class:`Fig1Settings`.
+    seed:
+        Seed of all random numbers (default ``settings.seed``).
+    progress:
+        Called with numbers of chain-gradient evaluations of the measurements
+        as they are done (the CLI feeds a tqdm bar); they add up to
+        :func:`fig1_cost`. The equilibration is not counted.
+    n_pred:
+        Inputs at which the sampled networks are evaluated (``pred_f``).
+    parts:
+        A folder where each finished piece is saved; a run started again with
+        the same folder, settings and seed reads those pieces back instead of
+        recomputing them. ``None`` (the default) saves nothing.
+    client:
+        A :class:`distributed.Client`: the pieces run as tasks on its workers
+        (the result is the same array for array as without it).
+
+    The equilibration warns (``RuntimeWarning``) when its stop rule is not
+    met within ``settings.max_blocks`` blocks.
     """
     _check_settings(settings)
     if seed is not None:
@@ -337,76 +421,66 @@ def run_fig1(
             raise ValueError(f"seed must be an integer in [0, 2**63); got {seed!r}")
         settings = settings._replace(seed=int(seed))
     s = settings
-    tick = progress if progress is not None else (lambda n: None)
-    A, S, F, K = len(s.models), len(s.step_sizes), len(s.limit_fractions), len(s.n_steps)
+    n_pred = check_int(n_pred, "n_pred")
+    A, S, K = len(s.models), len(s.step_sizes), len(s.n_steps)
     M, C, N = int(s.n_modes), s.chains, int(s.n_samples)
-    dim = fig1_potential(s.models[0]).dim
     fractions = np.asarray(s.limit_fractions, dtype=float)
-    out = {
-        "accept_prob": np.empty((A, S, K, C, N)),
-        "energy_error": np.empty((A, S, K, C, N)),
-        "divergent": np.empty((A, S, K, C, N), dtype=bool),
-        "rel_step_sizes": np.empty((A, F)),
-        "rel_accept_prob": np.empty((A, F, K, C, N)),
-        "rel_energy_error": np.empty((A, F, K, C, N)),
-        "rel_divergent": np.empty((A, F, K, C, N), dtype=bool),
-        "mode": np.empty((A, C), dtype=int),
-        "start_position": np.empty((A, C, dim)),
-        "start_potential": np.empty((A, C)),
-        "mode_potential": np.empty((A, M)),
-        "stability_limit": np.empty((A, C)),
-        "mode_stability_limit": np.empty((A, M)),
-        "equilibrium_step_size": np.empty((A, C)),
-        "equilibrium_transitions": np.empty(A, dtype=int),
-        "equilibrium_converged": np.empty(A, dtype=bool),
-        "scan_divergent": np.empty((A, len(s.scan_step_sizes), C, int(s.scan_samples)), dtype=bool),
-    }
-    pred_x = np.linspace(-0.5, 4.5, int(n_pred))
-    pred_f = np.empty((A, C, N, pred_x.size))
-    for a, model in enumerate(s.models):
-        rng = _model_rng(s.seed, model)
-        pot = fig1_potential(model)
-        eq = equilibrate(pot, C, rng, n_modes=M, n_adam=int(s.n_adam), n_lbfgs=int(s.n_lbfgs),
-                         path_length=float(s.path_length), target_accept=float(s.target_accept),
-                         n_adapt=int(s.n_adapt), block=int(s.block), max_blocks=int(s.max_blocks))
-        out["mode"][a] = eq.mode
-        out["start_position"][a] = eq.position
-        out["start_potential"][a] = pot(eq.position)
-        out["mode_potential"][a] = pot(eq.mode_position)
-        out["equilibrium_step_size"][a] = eq.step_size
-        out["equilibrium_transitions"][a] = eq.n_transitions
-        out["equilibrium_converged"][a] = eq.converged
-        n_iter = int(s.n_lanczos)
-        out["stability_limit"][a] = stability_limit(pot, eq.position, n_iter=n_iter)
-        out["mode_stability_limit"][a] = stability_limit(pot, eq.mode_position, n_iter=n_iter)
-        tick(2 * n_iter * (C + M))
-        scan = run_grid(pot, eq.position, s.scan_step_sizes, [int(s.scan_n_steps)],
-                        int(s.scan_samples), rng)
-        out["scan_divergent"][a] = scan.divergent[:, 0]
-        tick(len(s.scan_step_sizes) * C * int(s.scan_samples) * int(s.scan_n_steps))
-        rel = fractions * float(np.median(out["stability_limit"][a]))
-        out["rel_step_sizes"][a] = rel
-        both = np.concatenate([np.asarray(s.step_sizes, dtype=float), rel])
-        for k, L in enumerate(s.n_steps):
-            grid = run_grid(pot, eq.position, both, [int(L)], N, rng)
-            for key in ("accept_prob", "energy_error", "divergent"):
-                values = getattr(grid, key)[:, 0]
-                out[key][a, :, k] = values[:S]
-                out["rel_" + key][a, :, k] = values[S:]
-            if k == K - 1:
-                pred_f[a] = pot.predict(grid.positions[int(np.argmin(s.step_sizes)), 0], pred_x)
-            tick((S + F) * C * N * int(L))
+    pred_x = np.linspace(-0.5, 4.5, n_pred)
+    folder = None
+    if parts is not None:
+        folder = open_parts(parts, {"experiment": "fig1", "settings": s._asdict(), "n_pred": n_pred})
+    run = dict(parts=folder, client=client, progress=progress)
+
+    scan_cost = len(s.scan_step_sizes) * C * int(s.scan_samples) * int(s.scan_n_steps)
+    eq = run_pieces([
+        Piece(f"equilibrium-{model}", _equilibrium_piece, (s, model), _EQUILIBRIUM_FIELDS,
+              2 * int(s.n_lanczos) * (C + M) + scan_cost)
+        for model in s.models
+    ], **run)
+    eq = [eq[f"equilibrium-{model}"] for model in s.models]
+    rel = np.stack([fractions * float(np.median(e["stability_limit"])) for e in eq])
+    both = [np.concatenate([np.asarray(s.step_sizes, dtype=float), rel[a]]) for a in range(A)]
+    grids = run_pieces([
+        Piece(f"grid-{model}-L{int(L)}", _grid_piece, (s, model, k, eq[a]["start_position"], both[a], pred_x),
+              _GRID_FIELDS, len(both[a]) * C * N * int(L))
+        for a, model in enumerate(s.models) for k, L in enumerate(s.n_steps)
+    ], **run)
+
+    def grid(key: str, a: int) -> np.ndarray:  # (S + F, K, C, N) of network a
+        return np.stack([grids[f"grid-{s.models[a]}-L{int(L)}"][key] for L in s.n_steps], axis=1)
+
+    out = {key: np.stack([e[key] for e in eq]) for key in _EQUILIBRIUM_FIELDS}
+    for key in ("accept_prob", "energy_error", "divergent"):
+        both_grids = np.stack([grid(key, a) for a in range(A)])
+        out[key], out["rel_" + key] = both_grids[:, :S], both_grids[:, S:]
+    last = f"L{int(s.n_steps[-1])}"
     return Fig1Result(
         models=np.array(s.models, dtype=str),
         step_sizes=np.asarray(s.step_sizes, dtype=float),
         n_steps=np.asarray(s.n_steps, dtype=int),
         limit_fractions=fractions,
+        rel_step_sizes=rel,
         scan_step_sizes=np.asarray(s.scan_step_sizes, dtype=float),
         pred_x=pred_x,
-        pred_f=pred_f,
+        pred_f=np.stack([grids[f"grid-{model}-{last}"]["pred_f"] for model in s.models]),
         seed=np.array(int(s.seed)),
         n_modes=np.array(M),
         chains=np.array(C),
         n_samples=np.array(N),
         **out,
     )
+
+
+def save_fig1(result: Fig1Result, path: str | os.PathLike) -> pathlib.Path:
+    """Write ``result`` to ``path`` (an ``.npz`` file), atomically (:func:`~.store.save_arrays`)."""
+    if not isinstance(result, Fig1Result):
+        raise TypeError(f"result must be a Fig1Result; got {type(result).__name__}")
+    return save_arrays(result._asdict(), path)
+
+
+def load_fig1(path: str | os.PathLike) -> Fig1Result:
+    """Read a file written by :func:`save_fig1` (or the CLI), without pickle.
+
+    Raises ``FileNotFoundError`` or ``ValueError`` as :func:`~.store.load_arrays` does.
+    """
+    return Fig1Result(**load_arrays(path, Fig1Result._fields, "a Figure 1 result file"))

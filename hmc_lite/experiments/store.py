@@ -1,4 +1,8 @@
-"""Results on disk: ``.npz`` files written atomically and read back without pickle."""
+"""Results on disk: ``.npz`` files written atomically and read back without pickle.
+
+Generic: a result is a dict of named numpy arrays. Each experiment module turns
+its result type into such a dict and back (e.g. :func:`~hmc_lite.experiments.fig1.save_fig1`).
+"""
 
 from __future__ import annotations
 
@@ -10,9 +14,7 @@ import zipfile
 
 import numpy as np
 
-from .fig1 import Fig1Result
-
-__all__ = ["check_output_path", "save_fig1", "load_fig1"]
+__all__ = ["check_output_path", "save_arrays", "load_arrays"]
 
 
 def check_output_path(path: str | os.PathLike) -> pathlib.Path:
@@ -43,20 +45,18 @@ def check_output_path(path: str | os.PathLike) -> pathlib.Path:
     return path
 
 
-def save_fig1(result: Fig1Result, path: str | os.PathLike) -> pathlib.Path:
-    """Write ``result`` to ``path`` (an ``.npz`` file) with :func:`numpy.savez`, atomically.
+def save_arrays(arrays: dict[str, np.ndarray], path: str | os.PathLike) -> pathlib.Path:
+    """Write named arrays to ``path`` (an ``.npz`` file) with :func:`numpy.savez`, atomically.
 
     The arrays are written to a temporary file in the same folder, which then
     replaces ``path`` in one step (:func:`os.replace`): an interrupted save
     leaves either the old file or the new one, never a partial file.
     """
-    if not isinstance(result, Fig1Result):
-        raise TypeError(f"result must be a Fig1Result; got {type(result).__name__}")
     path = check_output_path(path)
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:  # an open file keeps numpy from renaming the path
-            np.savez(fh, **result._asdict())
+            np.savez(fh, **arrays)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp_name, path)
@@ -67,8 +67,8 @@ def save_fig1(result: Fig1Result, path: str | os.PathLike) -> pathlib.Path:
     return path
 
 
-def load_fig1(path: str | os.PathLike) -> Fig1Result:
-    """Read a file written by :func:`save_fig1` (or the CLI), without pickle.
+def load_arrays(path: str | os.PathLike, fields: tuple[str, ...], what: str) -> dict[str, np.ndarray]:
+    """Read the arrays ``fields`` from an ``.npz`` file written by :func:`save_arrays`, without pickle.
 
     Raises
     ------
@@ -76,7 +76,8 @@ def load_fig1(path: str | os.PathLike) -> Fig1Result:
         If there is no such file.
     ValueError
         If the file is not an ``.npz`` archive (empty, truncated, another
-        format), lacks an array of :class:`Fig1Result` or needs pickle.
+        format), lacks one of ``fields`` or needs pickle; ``what`` names the
+        kind of file expected in the message.
     """
     path = pathlib.Path(path)
     try:
@@ -86,12 +87,12 @@ def load_fig1(path: str | os.PathLike) -> Fig1Result:
     except (EOFError, OSError, zipfile.BadZipFile, ValueError) as err:
         raise ValueError(f"{path} is not a readable .npz file: {err}") from err
     if not isinstance(npz, np.lib.npyio.NpzFile):
-        raise ValueError(f"{path} holds a single array, not a Figure 1 result file")
+        raise ValueError(f"{path} holds a single array, not {what}")
     with npz:
-        missing = [f for f in Fig1Result._fields if f not in npz.files]
+        missing = [f for f in fields if f not in npz.files]
         if missing:
-            raise ValueError(f"{path} is not a Figure 1 result file; missing {missing}")
+            raise ValueError(f"{path} is not {what}; missing {missing}")
         try:
-            return Fig1Result(**{f: npz[f] for f in Fig1Result._fields})
+            return {f: npz[f] for f in fields}
         except (EOFError, OSError, zipfile.BadZipFile, ValueError) as err:
             raise ValueError(f"{path} is damaged or needs pickle: {err}") from err
