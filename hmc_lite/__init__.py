@@ -29,7 +29,14 @@ from .checks import IntegratorReport, check_integrator
 from .diagnostics import AcceptanceSummary, acceptance_summary, ess, mcse_mean, rhat
 from .equilibrium import EquilibriumResult, equilibrate
 from .grid import GridResult, run_grid
-from .integrators import Path, Trajectory, energy_error, kinetic_energy, leapfrog, leapfrog_path
+from .integrators import (
+    LeapfrogPath,
+    LeapfrogPoint,
+    energy_error,
+    kinetic_energy,
+    leapfrog,
+    leapfrog_path,
+)
 from .kernel import HMCInfo, HMCState, SampleResult, hmc_step, init_state, sample
 from .models import (
     ACTIVATIONS,
@@ -69,6 +76,7 @@ __all__ = [
     "dual_averaging_update",
     "DualAveragingState",
     "efficiency_curve",
+    "energy_error",
     "equilibrate",
     "EquilibriumResult",
     "ess",
@@ -82,27 +90,26 @@ __all__ = [
     "init_state",
     "IntegratorReport",
     "kinetic_energy",
-    "energy_error",
     "kink_variance_constant",
     "kinked_product_potential",
     "leapfrog",
     "leapfrog_path",
+    "LeapfrogPath",
+    "LeapfrogPoint",
     "MassAdaptationResult",
     "mcse_mean",
     "mlp_potential",
     "MLPPotential",
+    "one_step_acceptance",
     "optimal_acceptance",
     "optimal_scale",
-    "Path",
     "Potential",
-    "one_step_acceptance",
     "predicted_acceptance",
     "rhat",
     "run_grid",
     "sample",
     "SampleResult",
     "shared_warmup",
-    "Trajectory",
     "ValueAndGrad",
     "WarmupResult",
 ]

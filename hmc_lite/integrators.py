@@ -32,8 +32,8 @@ from ._validation import check_inverse_mass, check_n_steps, check_positions, che
 from .potential import Potential, ValueAndGrad
 
 __all__ = [
-    "Trajectory",
-    "Path",
+    "LeapfrogPoint",
+    "LeapfrogPath",
     "leapfrog",
     "leapfrog_path",
     "kinetic_energy",
@@ -41,8 +41,8 @@ __all__ = [
 ]
 
 
-class Trajectory(NamedTuple):
-    """End point of a leapfrog trajectory.
+class LeapfrogPoint(NamedTuple):
+    """One point of a leapfrog trajectory (:func:`leapfrog` returns the last one).
 
     Attributes
     ----------
@@ -61,8 +61,9 @@ class Trajectory(NamedTuple):
     gradient: np.ndarray
 
 
-class Path(NamedTuple):
-    """Every point of a leapfrog trajectory, for figures and error analysis.
+class LeapfrogPath(NamedTuple):
+    """Every point of a leapfrog trajectory, stacked (from :func:`leapfrog_path`), for figures
+    and error analysis.
 
     Attributes
     ----------
@@ -99,7 +100,7 @@ def _checked_steps(
     n_steps: int | np.ndarray,
     initial: ValueAndGrad | None,
     inverse_mass: np.ndarray | None = None,
-) -> Iterator[Trajectory]:
+) -> Iterator[LeapfrogPoint]:
     """Check the arguments of :func:`leapfrog` (raising errors that name them), then :func:`_steps`."""
     q = check_positions(q, "q", potential.dim)
     p = check_positions(p, "p", q.shape[1])
@@ -125,7 +126,7 @@ def _steps(
     steps: np.ndarray,
     initial: ValueAndGrad,
     inv_mass: np.ndarray | None,
-) -> Iterator[Trajectory]:
+) -> Iterator[LeapfrogPoint]:
     """Yield the starting point, then the state after each leapfrog step.
 
     The arguments are already checked: ``q`` and ``p`` of shape
@@ -137,7 +138,7 @@ def _steps(
     eps = eps[:, None]
     u, g = initial
     q, p = q.copy(), p.copy()
-    yield Trajectory(q, p, u, g)
+    yield LeapfrogPoint(q, p, u, g)
     for i in range(int(steps.max())):
         active = (i < steps)[:, None]
         # Overflow inside a trajectory is expected for too large step sizes;
@@ -153,7 +154,7 @@ def _steps(
         p = np.where(active, p_new, p)
         g = np.where(active, g_new, g)
         u = np.where(active[:, 0], u_new, u)
-        yield Trajectory(q, p, u, g)
+        yield LeapfrogPoint(q, p, u, g)
 
 
 def leapfrog(
@@ -164,7 +165,7 @@ def leapfrog(
     n_steps: int | np.ndarray,
     initial: ValueAndGrad | None = None,
     inverse_mass: np.ndarray | None = None,
-) -> Trajectory:
+) -> LeapfrogPoint:
     """Integrate Hamilton's equations with ``n_steps`` leapfrog steps.
 
     Parameters
@@ -186,7 +187,7 @@ def leapfrog(
 
     Returns
     -------
-    Trajectory
+    LeapfrogPoint
         The end point with its potential energy and gradient. Non-finite
         values are returned as they are (they signal a divergence).
     """
@@ -225,7 +226,7 @@ def energy_error(
         return end.potential_energy + kinetic_energy(end.momentum, inv_mass) - h0
 
 
-def _end(points: Iterator[Trajectory]) -> Trajectory:
+def _end(points: Iterator[LeapfrogPoint]) -> LeapfrogPoint:
     """The last point of a trajectory (the generator always yields the start)."""
     for last in points:
         pass
@@ -240,7 +241,7 @@ def leapfrog_path(
     n_steps: int | np.ndarray,
     initial: ValueAndGrad | None = None,
     inverse_mass: np.ndarray | None = None,
-) -> Path:
+) -> LeapfrogPath:
     """Like :func:`leapfrog`, but return every point of the trajectory.
 
     A chain with fewer steps than the longest one repeats its end point. With
@@ -253,4 +254,4 @@ def leapfrog_path(
     inv_mass = check_inverse_mass(inverse_mass, *positions[:, 0].shape)
     with np.errstate(all="ignore"):
         h = u + kinetic_energy(momenta, None if inv_mass is None else inv_mass[:, None, :])
-    return Path(positions, momenta, u, h)
+    return LeapfrogPath(positions, momenta, u, h)

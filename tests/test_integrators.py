@@ -225,7 +225,7 @@ def test_path_shapes_and_end_point_agree_with_leapfrog():
     pot = Potential(banana, dim=2)
     q0, p0 = _starts(3)
     path = leapfrog_path(pot, q0, p0, np.array([0.1, 0.2, 0.3]), np.array([5, 2, 5]))
-    assert isinstance(path, hmc_lite.Path)
+    assert isinstance(path, hmc_lite.LeapfrogPath)
     assert path.positions.shape == (3, 6, 2) and path.momenta.shape == (3, 6, 2)
     assert path.potential_energy.shape == (3, 6) and path.hamiltonian.shape == (3, 6)
     np.testing.assert_array_equal(path.positions[:, 0], q0)
