@@ -14,7 +14,8 @@ Times batched value-and-gradient calls of ``hmc_lite.mlp_potential`` on the
 synthetic data (100 points) and, when JAX is installed (``pip install
 'hmc_lite[jax]'``), JAX's ``jax.jit(jax.vmap(jax.value_and_grad(U)))`` of the
 same potential in float64, in interleaved rounds in one process (fastest round
-of each). Networks: ``[1, 50, 1]`` for 1 to 512 chains per call (how the cost per
+of each: many short rounds, so that a quiet moment of a shared machine is likely
+to be caught by both). Networks: ``[1, 50, 1]`` for 1 to 512 chains per call (how the cost per
 chain scales with the batch), and the other shapes the book uses at 16 and 112
 chains; ReLU and sigmoid. NumPy's BLAS runs with one thread, as in the book;
 JAX keeps its default threads. The goal line is the geometric mean of
@@ -55,15 +56,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="time each row briefly (for smoke tests; numbers are rough)")
     parser.add_argument("--no-jax", action="store_true", help="time hmc_lite only")
     parser.add_argument("--min-time", type=float, default=None,
-                        help="seconds per timed round (default 0.2, or 0.01 with --quick)")
+                        help="seconds per timed round (default 0.1, or 0.01 with --quick)")
     parser.add_argument("--repeats", type=int, default=None,
                         help="timed rounds per row and engine, the fastest is reported "
-                             "(default 5, or 1 with --quick)")
+                             "(default 10, or 1 with --quick)")
     parser.add_argument("--json", metavar="PATH", default=None,
                         help="also write the results and the environment to this JSON file")
     args = parser.parse_args(argv)
-    min_time = args.min_time if args.min_time is not None else (0.01 if args.quick else 0.2)
-    repeats = args.repeats if args.repeats is not None else (1 if args.quick else 5)
+    min_time = args.min_time if args.min_time is not None else (0.01 if args.quick else 0.1)
+    repeats = args.repeats if args.repeats is not None else (1 if args.quick else 10)
     if min_time < 0:
         parser.error("--min-time must be non-negative")
     if repeats < 1:

@@ -56,7 +56,7 @@ def on_kinks(pot, q, rng, per_layer=3):
     return q
 
 
-@pytest.mark.parametrize("widths", WIDTHS, ids=str)
+@pytest.mark.parametrize("widths", WIDTHS + [[2, 1]], ids=str)  # and no hidden layer at all
 @pytest.mark.parametrize("name, options", SETTINGS)
 def test_fast_gradient_is_autograds_to_1e_12_in_several_blocks(widths, name, options):
     pot = make_potential(widths, name, options)
