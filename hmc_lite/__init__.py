@@ -5,7 +5,9 @@ Layers, each importing only the ones above it:
 
 - the sampler core: :mod:`~hmc_lite.potential`, :mod:`~hmc_lite.integrators`,
   :mod:`~hmc_lite.kernel`, :mod:`~hmc_lite.diagnostics`, :mod:`~hmc_lite.adaptation`,
-  :mod:`~hmc_lite.checks` (knows nothing of neural networks);
+  :mod:`~hmc_lite.checks`, the No-U-Turn sampler :mod:`hmc_lite.nuts` (imported on
+  demand) and the argument checks of every entry point (``hmc_lite._validation``);
+  it knows nothing of neural networks;
 - targets: :mod:`~hmc_lite.models` (Gaussian, kinked product targets, Bayesian MLPs)
   and the formulas of :mod:`~hmc_lite.scaling`;
 - data and runs: :mod:`~hmc_lite.datasets`, :mod:`~hmc_lite.warmup`,
