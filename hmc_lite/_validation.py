@@ -28,6 +28,7 @@ __all__ = [
     "check_positive_float",
     "check_probability",
     "check_positions",
+    "check_state",
     "check_float_array",
     "check_per_chain",
     "check_step_size",
@@ -126,6 +127,23 @@ def check_positions(q: object, name: str = "position", dim: int | None = None) -
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be finite; it contains NaN or infinite values")
     return arr
+
+
+def check_state(state: object, dim: int) -> int:
+    """Check a sampler state (position, potential energy, gradient) and return its number of chains.
+
+    ``state`` is an :class:`~hmc_lite.kernel.HMCState` or anything with the same
+    three fields; the position must be a finite ``(chains, dim)`` array and the
+    cached energy and gradient must have the matching shapes ``(chains,)`` and
+    ``(chains, dim)``. Raises ``ValueError`` naming ``state`` otherwise.
+    """
+    q = check_positions(state.position, "state.position", dim)
+    if np.shape(state.potential_energy) != (q.shape[0],) or np.shape(state.gradient) != q.shape:
+        raise ValueError(
+            "state must hold the potential energy (chains,) and gradient (chains, dim) at its "
+            "position; build it with init_state"
+        )
+    return q.shape[0]
 
 
 def check_float_array(value: object, name: str) -> np.ndarray:

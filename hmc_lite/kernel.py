@@ -35,6 +35,7 @@ from ._validation import (
     check_positive_float,
     check_int,
     check_rng,
+    check_state,
     check_step_size,
 )
 from .integrators import _end, _steps, kinetic_energy
@@ -129,13 +130,7 @@ def hmc_step(
     """
     check_rng(rng)
     threshold = check_positive_float(divergence_threshold, "divergence_threshold")
-    q = check_positions(state.position, "state.position", potential.dim)
-    chains = q.shape[0]
-    if np.shape(state.potential_energy) != (chains,) or np.shape(state.gradient) != q.shape:
-        raise ValueError(
-            "state must hold the potential energy (chains,) and gradient (chains, dim) at its "
-            "position; build it with init_state"
-        )
+    chains = check_state(state, potential.dim)
     return _transition(
         rng,
         state,
@@ -143,7 +138,7 @@ def hmc_step(
         check_step_size(step_size, chains),
         check_n_steps(n_steps, chains),
         threshold,
-        check_inverse_mass(inverse_mass, chains, q.shape[1]),
+        check_inverse_mass(inverse_mass, chains, potential.dim),
     )
 
 

@@ -77,7 +77,7 @@ import numpy as np
 from ._validation import (
     check_int,
     check_inverse_mass,
-    check_positions,
+    check_state,
     check_positive_float,
     check_probability,
     check_rng,
@@ -446,14 +446,6 @@ def _transition(rng: np.random.Generator, state: HMCState, potential: Potential,
     return tree.state, tree.info
 
 
-def _check_state(state: HMCState, potential: Potential) -> int:
-    q = check_positions(state.position, "state.position", potential.dim)
-    if np.shape(state.potential_energy) != (q.shape[0],) or np.shape(state.gradient) != q.shape:
-        raise ValueError("state must hold the potential energy (chains,) and gradient (chains, dim) at its "
-                         "position; build it with init_state")
-    return q.shape[0]
-
-
 def nuts_step(
     rng: np.random.Generator,
     state: HMCState,
@@ -472,7 +464,7 @@ def nuts_step(
     gradient evaluations, reported in ``info.n_grad_evals``.
     """
     check_rng(rng)
-    chains = _check_state(state, potential)
+    chains = check_state(state, potential.dim)
     return _transition(rng, state, potential, check_step_size(step_size, chains),
                        check_int(max_tree_depth, "max_tree_depth"),
                        check_inverse_mass(inverse_mass, chains, state.position.shape[1]),
