@@ -33,7 +33,7 @@ import json
 import os
 import sys
 
-from hmc_lite.benchmark import compare_with_jax, comparison_table, environment, jax_version, speedup_goal
+from hmc_lite.benchmark import compare_with_jax, comparison_table, environment, speedup_goal
 
 ACTIVATIONS = ("relu", "sigmoid")
 SCALING_WIDTHS = (1, 50, 1)
@@ -80,8 +80,9 @@ def main(argv: list[str] | None = None) -> int:
     print()
     if args.no_jax:
         print("JAX not timed (--no-jax).")
-    elif jax_version() is None:
-        print("JAX is not installed, so its column is empty: pip install 'hmc_lite[jax]' (or jax) to compare.")
+    elif all(r.jax_us is None for r in rows):
+        print("JAX is not installed (or cannot be imported), so its column is empty: "
+              "pip install 'hmc_lite[jax]' (or jax) to compare.")
     else:
         print(f"Goal: hmc_lite's throughput over JAX's on {list(SCALING_WIDTHS)}, ReLU and sigmoid, "
               f"{' and '.join(map(str, OTHER_CHAINS))} chains (geometric mean): {goal:.2f} "

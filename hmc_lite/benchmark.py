@@ -279,6 +279,17 @@ def jax_version() -> str | None:
         return None
 
 
+def _jax_importable() -> bool:
+    """Whether JAX is installed and can be imported (a broken jaxlib counts as absent)."""
+    if jax_version() is None:
+        return False
+    try:
+        import jax  # noqa: F401
+    except Exception:
+        return False
+    return True
+
+
 def jax_value_and_grad(pot: MLPPotential) -> Callable:
     """JAX's ``jit(vmap(value_and_grad(U)))`` for the potential ``U`` of ``pot``, in float64.
 
@@ -353,7 +364,7 @@ def compare_with_jax(
     configurations:
         ``(activation, widths, chains)`` triples.
     use_jax:
-        Time JAX as well, if it is installed (otherwise the JAX fields are ``None``).
+        Time JAX as well, if it can be imported (otherwise the JAX fields are ``None``).
     min_time, min_calls, repeats, n_data, seed:
         As in :func:`gradient_throughput`.
     blas_threads:
@@ -372,7 +383,7 @@ def compare_with_jax(
         raise ValueError(f"min_time must be non-negative and finite; got {min_time!r}")
     min_calls = _positive_int(min_calls, "min_calls")
     repeats = _positive_int(repeats, "repeats")
-    with_jax = use_jax and jax_version() is not None
+    with_jax = use_jax and _jax_importable()
     rows = []
     with threadpool_limits(limits=blas_threads, user_api="blas"):
         for activation, widths, chains in configurations:

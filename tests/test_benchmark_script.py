@@ -55,7 +55,6 @@ def test_configurations_cover_the_goal_and_the_scaling_range():
 def test_without_jax_the_script_says_so_and_skips_the_column(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(hmc_lite.benchmark, "jax_version", lambda: None)
     script = load_script()
-    monkeypatch.setattr(script, "jax_version", lambda: None)
     monkeypatch.setattr(script, "configurations", lambda: [("relu", (1, 3, 1), 2)])
     assert script.main(["--quick", "--json", str(tmp_path / "b.json")]) == 0
     text = capsys.readouterr().out
