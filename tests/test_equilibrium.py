@@ -71,15 +71,16 @@ def test_chains_started_from_equilibrium_show_no_trend_on_a_small_bnn():
     rng = np.random.default_rng(1)
     res = equilibrate(pot, 16, rng, n_modes=4, prior_scale=1.0)
     assert res.converged
-    # four real modes (from other starts the optimiser can stop on the plateau of a network
-    # whose ReLUs are all dead, U near 390: HMC leaves it, but the climb tested below is then hidden)
-    assert np.all(pot(res.mode_position) < 100)
+    # Every chain has left the point the optimiser found. (Its potential need not lie above
+    # that mode's: on this small ReLU network some "modes" are plateaus of dead units, U near
+    # 390, or poor local optima, which the chains leave downhill; over seeds 1-10 the mean
+    # rise above the own mode ranged from -270 to +9, so no bound on it would be a property.)
+    moved = np.linalg.norm(res.position - res.mode_position[res.mode], axis=1)
+    assert np.all(moved > 0.1), moved
+    # An independent run from there: its mean U is no higher than at the start (one-sided
+    # z < 3; over seeds 1-10 of the warm-up, z ranged from -2.4 to 0.8; started at the modes
+    # instead, the rise is about three times the bound).
     start = pot(res.position)
-    assert start.mean() > pot(res.mode_position).mean() + 4.0  # the chains left their modes
-    # An independent run from there: its mean U is no higher than at the start. (This small
-    # network equilibrates within about 8 transitions from a mode, so the run is compared with
-    # its starting point rather than its own first block; started at the modes instead, the
-    # difference is about 9, three times the bound.)
     n_steps = np.ceil(0.3 / res.step_size).astype(int)
     run = hmc_lite.sample(pot, res.position, res.step_size, n_steps, 40, np.random.default_rng(7))
     u = np.array([pot(run.positions[:, t]) for t in range(40)]).T
