@@ -9,6 +9,12 @@ STAMP  := $(VENV)/.installed
 export PATH := $(abspath $(BIN)):$(PATH)
 export MPLBACKEND := Agg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
+# One BLAS thread for the book and the tests: batched gradients over chains gain nothing from
+# more, and on a loaded 2-core machine threaded BLAS made single-chain L-BFGS 2.5-5x slower
+# (issue 10). tests/conftest.py does the same for pytest run without make.
+export OPENBLAS_NUM_THREADS := 1
+export OMP_NUM_THREADS := 1
+export MKL_NUM_THREADS := 1
 
 .PHONY: book test install clean bench robustness help
 
