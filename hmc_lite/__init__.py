@@ -49,7 +49,7 @@ from .models import (
     kinked_product_potential,
     mlp_potential,
 )
-from .potential import Potential, ValueAndGrad
+from .potential import Potential, ValueAndGrad, WhitenedPotential
 from .scaling import (
     efficiency_curve,
     expected_acceptance,
@@ -114,4 +114,5 @@ __all__ = [
     "shared_warmup",
     "ValueAndGrad",
     "WarmupResult",
+    "WhitenedPotential",
 ]

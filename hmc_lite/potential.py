@@ -14,10 +14,10 @@ from typing import Callable, NamedTuple
 import autograd.numpy as anp
 import numpy as np
 
-from ._validation import check_positions
+from ._validation import check_float_array, check_positions
 from autograd import make_vjp
 
-__all__ = ["Potential", "ValueAndGrad", "check_positions"]
+__all__ = ["Potential", "ValueAndGrad", "WhitenedPotential", "check_positions"]
 
 
 class ValueAndGrad(NamedTuple):
@@ -113,3 +113,47 @@ class Potential:
     def grad(self, q: np.ndarray) -> np.ndarray:
         """Gradients of the potential, shape ``(chains, dim)``."""
         return self.value_and_grad(q).grad
+
+
+class WhitenedPotential(Potential):
+    """``V(z) = U(scale * z)``: the potential ``U`` seen in coordinates ``z = q / scale``.
+
+    Leapfrog with unit mass on ``V`` is leapfrog on ``U`` with the diagonal
+    inverse mass ``scale**2`` (positions map by ``q = scale * z``, momenta by
+    ``p = r / scale``), so quantities defined for unit mass, such as
+    :func:`~hmc_lite.diagnostics.stability_limit`, apply to a mass-preconditioned
+    sampler through this potential: evaluate them at ``q / scale``.
+
+    Parameters
+    ----------
+    potential:
+        The potential ``U``; it must know its ``dim``.
+    scale:
+        Positive finite scales, shape ``(dim,)``, e.g. ``sqrt(inverse_mass)``.
+
+    Examples
+    --------
+    >>> import autograd.numpy as anp
+    >>> U = Potential(lambda q: 0.5 * anp.sum(q**2 / np.array([1.0, 4.0]), axis=1), dim=2)
+    >>> V = WhitenedPotential(U, np.array([1.0, 2.0]))  # V(z) = |z|^2 / 2
+    >>> V.value_and_grad(np.array([[1.0, 1.0]])).grad.tolist()
+    [[1.0, 1.0]]
+    """
+
+    def __init__(self, potential: Potential, scale: np.ndarray) -> None:
+        if not isinstance(potential, Potential) or potential.dim is None:
+            raise TypeError("potential must be a Potential with a known dim")
+        scale = check_float_array(scale, "scale")
+        if scale.shape != (potential.dim,) or not np.all(np.isfinite(scale)) or np.any(scale <= 0):
+            raise ValueError(f"scale must be {potential.dim} positive finite numbers; got shape {scale.shape}")
+        super().__init__(lambda z: potential(z * scale), dim=potential.dim,
+                         name=f"whitened {potential.name}".strip())
+        self.potential, self.scale = potential, scale
+
+    def value_and_grad(self, q: np.ndarray, *, check: bool = True) -> ValueAndGrad:
+        """``V`` and its gradient ``scale * grad U(scale * z)`` at the rows of ``q``."""
+        if check:
+            q = check_positions(q, "q", self.dim)
+        self.n_grad_calls += 1
+        u, g = self.potential.value_and_grad(q * self.scale, check=False)
+        return ValueAndGrad(u, g * self.scale)

@@ -121,3 +121,22 @@ def test_potential_with_dim_refuses_other_widths():
 def test_potential_refuses_a_bad_dim(dim):
     with pytest.raises(ValueError, match="dim"):
         Potential(banana, dim=dim)
+
+
+def test_whitened_potential_is_unit_mass_leapfrog_on_the_preconditioned_target():
+    import hmc_lite
+
+    rng = np.random.default_rng(3)
+    U = hmc_lite.gaussian_potential(np.diag([0.25, 1.0, 9.0]))
+    scale = np.array([0.5, 1.0, 3.0])
+    V = hmc_lite.WhitenedPotential(U, scale)
+    q, p = rng.standard_normal((2, 4, 3))
+    np.testing.assert_allclose(V(q / scale), U(q))
+    with_mass = hmc_lite.leapfrog(U, q, p, 0.1, 7, inverse_mass=scale**2)
+    whitened = hmc_lite.leapfrog(V, q / scale, p * scale, 0.1, 7)
+    np.testing.assert_allclose(whitened.position * scale, with_mass.position, rtol=1e-12)
+    # its stability limit is that of the whitened Hessian (the identity here): 2
+    limit = hmc_lite.diagnostics.stability_limit(V, q / scale, n_iter=3, h=1e-4)
+    np.testing.assert_allclose(limit, 2.0, rtol=1e-6)
+    with pytest.raises(ValueError, match="scale"):
+        hmc_lite.WhitenedPotential(U, np.array([1.0, 0.0, 1.0]))
