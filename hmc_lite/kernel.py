@@ -29,11 +29,11 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from ._validation import (
+    check_int,
     check_inverse_mass,
     check_n_steps,
     check_positions,
     check_positive_float,
-    check_int,
     check_rng,
     check_state,
     check_step_size,
@@ -138,7 +138,7 @@ def hmc_step(
         check_step_size(step_size, chains),
         check_n_steps(n_steps, chains),
         threshold,
-        check_inverse_mass(inverse_mass, chains, potential.dim),
+        check_inverse_mass(inverse_mass, chains, np.shape(state.position)[1]),
     )
 
 

@@ -77,10 +77,10 @@ import numpy as np
 from ._validation import (
     check_int,
     check_inverse_mass,
-    check_state,
     check_positive_float,
     check_probability,
     check_rng,
+    check_state,
     check_step_size,
 )
 from .adaptation import (

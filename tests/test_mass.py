@@ -133,3 +133,15 @@ def test_bad_inverse_mass_is_refused(inverse_mass, error, match):
         sample(pot, q, 0.1, 2, 2, np.random.default_rng(0), inverse_mass=inverse_mass)
     with pytest.raises(error, match=match):
         hmc_step(np.random.default_rng(0), init_state(pot, q), pot, 0.1, 2, inverse_mass=inverse_mass)
+
+
+def test_hmc_step_with_a_mass_on_a_potential_without_dim():
+    import autograd.numpy as anp
+
+    import hmc_lite
+
+    pot = hmc_lite.Potential(lambda q: 0.5 * anp.sum(q**2, axis=1))  # dim not given
+    state = hmc_lite.init_state(pot, np.zeros((3, 2)))
+    new, info = hmc_lite.hmc_step(np.random.default_rng(0), state, pot, 0.1, 3,
+                                  inverse_mass=np.array([1.0, 2.0]))
+    assert new.position.shape == (3, 2) and info.accept_prob.shape == (3,)
