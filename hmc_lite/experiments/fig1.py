@@ -310,7 +310,7 @@ _EQUILIBRIUM_FIELDS = (
     "mode_stability_limit", "equilibrium_step_size", "equilibrium_transitions",
     "equilibrium_converged", "scan_divergent",
 )
-_GRID_FIELDS = ("accept_prob", "energy_error", "divergent", "pred_f")
+_GRID_FIELDS = ("accept_prob", "energy_error", "divergent")  # and "pred_f" for the last L
 
 
 def _piece_rng(seed: int, model: str, piece: int) -> np.random.Generator:
@@ -354,13 +354,15 @@ def _grid_piece(s: Fig1Settings, model: str, k: int, start: np.ndarray, step_siz
     pot = fig1_potential(model)
     grid = run_grid(pot, start, step_sizes, [int(s.n_steps[k])], int(s.n_samples),
                     _piece_rng(s.seed, model, 1 + k), progress=progress)
-    smallest = int(np.argmin(s.step_sizes))  # networks sampled with the smallest step size
-    return {
+    out = {
         "accept_prob": grid.accept_prob[:, 0],
         "energy_error": grid.energy_error[:, 0],
         "divergent": grid.divergent[:, 0],
-        "pred_f": pot.predict(grid.positions[smallest, 0], pred_x),
     }
+    if k == len(s.n_steps) - 1:  # predictions only from the longest trajectories
+        smallest = int(np.argmin(s.step_sizes))  # networks sampled with the smallest step size
+        out["pred_f"] = pot.predict(grid.positions[smallest, 0], pred_x)
+    return out
 
 
 def run_fig1(
@@ -442,7 +444,7 @@ def run_fig1(
     both = [np.concatenate([np.asarray(s.step_sizes, dtype=float), rel[a]]) for a in range(A)]
     grids = run_pieces([
         Piece(f"grid-{model}-L{int(L)}", _grid_piece, (s, model, k, eq[a]["start_position"], both[a], pred_x),
-              _GRID_FIELDS, len(both[a]) * C * N * int(L))
+              _GRID_FIELDS + (("pred_f",) if k == K - 1 else ()), len(both[a]) * C * N * int(L))
         for a, model in enumerate(s.models) for k, L in enumerate(s.n_steps)
     ], **run)
 
