@@ -106,7 +106,7 @@ class AdaptationResult(NamedTuple):
     accept_prob:
         The Metropolis acceptance probability of each transition, shape
         ``(chains, n_adapt)``.
-    divergent:
+    is_divergent:
         Whether each transition diverged, shape ``(chains, n_adapt)``.
     """
 
@@ -117,7 +117,7 @@ class AdaptationResult(NamedTuple):
     step_size_avg_trace: np.ndarray
     n_steps_trace: np.ndarray
     accept_prob: np.ndarray
-    divergent: np.ndarray
+    is_divergent: np.ndarray
 
 
 def _check_dual_averaging_settings(gamma: float, t0: float, kappa: float) -> None:
@@ -227,8 +227,8 @@ def _steps_for(step_size: np.ndarray, path_length: np.ndarray | None, fixed: np.
 def adapt_step_size(
     potential: Potential,
     initial_position: np.ndarray,
-    rng: np.random.Generator,
     *,
+    rng: np.random.Generator,
     step_size: float | np.ndarray,
     n_adapt: int,
     target_accept: float | np.ndarray = 0.65,
@@ -319,7 +319,7 @@ def adapt_step_size(
     --------
     >>> import autograd.numpy as anp
     >>> gauss = Potential(lambda q: 0.5 * anp.sum(q**2, axis=1), dim=2)
-    >>> res = adapt_step_size(gauss, np.zeros((8, 2)), np.random.default_rng(0),
+    >>> res = adapt_step_size(gauss, np.zeros((8, 2)), rng=np.random.default_rng(0),
     ...                       step_size=0.1, n_adapt=50, n_steps=5)
     >>> res.step_size.shape, res.accept_prob.shape
     ((8,), (8, 50))
@@ -366,7 +366,8 @@ def adapt_step_size(
     for m in range(n_adapt):
         eps = np.exp(da.log_step_size)[index]
         steps = _steps_for(eps, lengths, fixed_steps, max_n_steps)
-        state, info = hmc_step(rng, state, potential, eps, steps, divergence_threshold)
+        state, info = hmc_step(state, potential, eps, steps, rng=rng,
+                               divergence_threshold=divergence_threshold)
         group_accept = np.bincount(index, weights=info.accept_prob, minlength=k) / counts
         da = dual_averaging_update(da, group_accept, group_delta, gamma, t0, kappa)
         eps_trace[:, m] = eps
@@ -410,7 +411,7 @@ class MassAdaptationResult(NamedTuple):
         The step size of each transition, shape ``(chains, n_adapt)``.
     accept_prob:
         The acceptance probability of each transition, shape ``(chains, n_adapt)``.
-    divergent:
+    is_divergent:
         Whether each transition diverged, shape ``(chains, n_adapt)``.
     """
 
@@ -421,7 +422,7 @@ class MassAdaptationResult(NamedTuple):
     windows: np.ndarray
     step_size_trace: np.ndarray
     accept_prob: np.ndarray
-    divergent: np.ndarray
+    is_divergent: np.ndarray
 
 
 def adaptation_windows(n_adapt: int, init_buffer: int = 75, term_buffer: int = 50,
@@ -474,8 +475,8 @@ def _regularised_variance(x: np.ndarray) -> np.ndarray:
 def adapt_diagonal_mass(
     potential: Potential,
     initial_position: np.ndarray,
-    rng: np.random.Generator,
     *,
+    rng: np.random.Generator,
     step_size: float | np.ndarray,
     n_adapt: int = 1000,
     target_accept: float | np.ndarray = 0.8,
@@ -545,7 +546,7 @@ def adapt_diagonal_mass(
     --------
     >>> from hmc_lite.models import gaussian_potential
     >>> pot = gaussian_potential(np.diag([0.01, 100.0]))
-    >>> res = adapt_diagonal_mass(pot, np.zeros((4, 2)), np.random.default_rng(0),
+    >>> res = adapt_diagonal_mass(pot, np.zeros((4, 2)), rng=np.random.default_rng(0),
     ...                           step_size=0.1, n_adapt=300, n_steps=5)
     >>> res.inverse_mass.shape, res.windows.tolist()
     ((4, 2), [[75, 100], [100, 150], [150, 250]])
@@ -589,7 +590,9 @@ def adapt_diagonal_mass(
     for m in range(n_adapt):
         eps = np.exp(da.log_step_size)[index]
         steps = _steps_for(eps, lengths, fixed_steps, max_n_steps)
-        state, info = hmc_step(rng, state, potential, eps, steps, divergence_threshold, inverse_mass)
+        state, info = hmc_step(state, potential, eps, steps, rng=rng,
+                               divergence_threshold=divergence_threshold,
+                               inverse_mass=inverse_mass)
         group_accept = np.bincount(index, weights=info.accept_prob, minlength=k) / counts
         da = dual_averaging_update(da, group_accept, group_delta, gamma, t0, kappa)
         eps_trace[:, m], accept[:, m], divergent[:, m] = eps, info.accept_prob, info.is_divergent

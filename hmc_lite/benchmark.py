@@ -151,7 +151,7 @@ def _benchmark_problem(activation: str, widths: Sequence[int], chains: int, n_da
     """The book's posterior on ``synthetic(n=n_data, seed=seed)`` and ``chains`` prior draws."""
     data = synthetic(n=n_data, seed=seed)
     pot = mlp_potential(data.x_train, data.y_train, list(widths), activation)
-    return pot, pot.prior_draw(np.random.default_rng(seed), chains)
+    return pot, pot.prior_draw(chains, rng=np.random.default_rng(seed))
 
 
 def _timed_round(call: Callable[[], object], min_time: float, min_calls: int) -> tuple[int, float]:
@@ -413,9 +413,9 @@ def _jax_engine(pot: MLPPotential, q: np.ndarray) -> Callable[[], object]:
     q_device = jax.device_put(q)
     value, grad = (np.asarray(a) for a in fn(q_device))
     expected = pot.value_and_grad(q)
-    scale = np.abs(expected.grad).max(axis=1, keepdims=True)
+    scale = np.abs(expected.gradient).max(axis=1, keepdims=True)
     if not (np.allclose(value, expected.value, rtol=1e-9, atol=0)
-            and np.all(np.abs(grad - expected.grad) <= 1e-9 * scale)):
+            and np.all(np.abs(grad - expected.gradient) <= 1e-9 * scale)):
         raise RuntimeError(f"JAX and hmc_lite disagree on {pot.name}")
     return lambda: jax.block_until_ready(fn(q_device))
 

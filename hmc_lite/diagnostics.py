@@ -153,7 +153,7 @@ def _hessian_vector(potential: Potential, q: np.ndarray, grad: np.ndarray, v: np
     is used.
     """
     def one_sided(step: float) -> tuple[np.ndarray, np.ndarray]:
-        g = potential.value_and_grad(np.concatenate([q + step * v, q - step * v]), check=False).grad
+        g = potential.value_and_grad(np.concatenate([q + step * v, q - step * v]), check=False).gradient
         return (g[: len(q)] - grad) / step, (grad - g[len(q):]) / step
 
     candidates = list(one_sided(h))
@@ -228,7 +228,7 @@ def stability_limit(
     h = check_positive_float(h, "h")
     rng = np.random.default_rng(0) if rng is None else rng
     k = min(int(n_iter), dim)
-    grad = potential.value_and_grad(q).grad
+    grad = potential.value_and_grad(q).gradient
     basis = np.zeros((chains, k, dim))  # Lanczos vectors, rows orthonormal per chain
     alpha, beta = np.zeros((chains, k)), np.zeros((chains, k))
     v = rng.standard_normal((chains, dim))

@@ -154,8 +154,8 @@ def find_modes(
 def equilibrate(
     potential: Potential,
     chains: int,
-    rng: np.random.Generator,
     *,
+    rng: np.random.Generator,
     n_modes: int = 4,
     initial_position: np.ndarray | None = None,
     prior_scale: float = 0.5,
@@ -187,9 +187,9 @@ def equilibrate(
         Number of independent optimisations.
     initial_position:
         Starting points of the optimisations, shape ``(n_modes, dim)``.
-        Required unless the potential has a ``prior_draw(rng, n)`` method
+        Required unless the potential has a ``prior_draw(n, rng=rng)`` method
         (e.g. :class:`~hmc_lite.MLPPotential`); then the default is
-        ``prior_scale * potential.prior_draw(rng, n_modes)``.
+        ``prior_scale * potential.prior_draw(n_modes, rng=rng)``.
     prior_scale:
         Shrinks the prior draws (0.5: large random networks start in regions
         of huge misfit, where Adam is slow).
@@ -244,7 +244,7 @@ def equilibrate(
     --------
     >>> from hmc_lite.models import gaussian_potential
     >>> pot = gaussian_potential(np.eye(2))
-    >>> res = equilibrate(pot, 8, np.random.default_rng(0), n_modes=2,
+    >>> res = equilibrate(pot, 8, rng=np.random.default_rng(0), n_modes=2,
     ...                   initial_position=np.ones((2, 2)), step_size=0.5, block=10)
     >>> res.position.shape, res.mode.tolist(), res.converged
     ((8, 2), [0, 0, 0, 0, 1, 1, 1, 1], True)
@@ -275,7 +275,7 @@ def equilibrate(
         if not callable(getattr(potential, "prior_draw", None)):
             raise ValueError("initial_position (shape (n_modes, dim)) is required: "
                              "the potential has no prior_draw method")
-        start = check_positive_float(prior_scale, "prior_scale") * potential.prior_draw(rng, n_modes)
+        start = check_positive_float(prior_scale, "prior_scale") * potential.prior_draw(n_modes, rng=rng)
     else:
         start = check_positions(initial_position, "initial_position", potential.dim)
         if start.shape[0] != n_modes:
@@ -300,7 +300,8 @@ def equilibrate(
     m = 0
     while m < total:
         n_steps = np.clip(np.ceil(path_length / eps), 1, max_n_steps).astype(int)
-        state, info = hmc_step(rng, state, potential, eps, n_steps, divergence_threshold)
+        state, info = hmc_step(state, potential, eps, n_steps, rng=rng,
+                               divergence_threshold=divergence_threshold)
         trace[:, m] = state.potential_energy
         m += 1
         if m <= n_adapt:

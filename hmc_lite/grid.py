@@ -12,7 +12,7 @@ from typing import Callable, NamedTuple, Sequence
 import numpy as np
 
 from ._validation import check_float_array, check_int, check_n_steps, check_positions, check_rng
-from .kernel import sample
+from .kernel import HMCInfo, sample
 from .potential import Potential
 
 __all__ = ["GridResult", "run_grid"]
@@ -29,29 +29,31 @@ class GridResult(NamedTuple):
         Shape ``(K,)``.
     positions:
         Shape ``(S, K, chains, draws, dim)``.
-    accept_prob, energy_error, divergent:
-        Shape ``(S, K, chains, draws)``.
+    accept_prob, is_accepted, is_divergent, energy_error:
+        Shape ``(S, K, chains, draws)``: the fields of
+        :class:`~hmc_lite.HMCInfo`, one entry per transition.
     """
 
     step_sizes: np.ndarray
     n_steps: np.ndarray
     positions: np.ndarray
     accept_prob: np.ndarray
+    is_accepted: np.ndarray
+    is_divergent: np.ndarray
     energy_error: np.ndarray
-    divergent: np.ndarray
 
 
 def run_grid(
     potential: Potential,
-    start: np.ndarray,
+    initial_position: np.ndarray,
     step_sizes: Sequence[float],
     n_steps: Sequence[int],
     n_samples: int,
-    rng: np.random.Generator,
     *,
+    rng: np.random.Generator,
     progress: Callable[[int], object] | None = None,
 ) -> GridResult:
-    """Sample from ``start`` (shape ``(chains, dim)``) with every ``(eps, L)`` pair.
+    """Sample from ``initial_position`` (shape ``(chains, dim)``) with every ``(eps, L)`` pair.
 
     Every setting starts from the same ``chains`` positions, so settings differ
     only in the sampler, not in where the chains begin. The cost is
@@ -62,7 +64,7 @@ def run_grid(
     ``len(step_sizes) * chains * n_samples * sum(n_steps)``).
     """
     check_rng(rng)
-    start = check_positions(start, "start", potential.dim)
+    start = check_positions(initial_position, "initial_position", potential.dim)
     n_samples = check_int(n_samples, "n_samples")
     eps = check_float_array(step_sizes, "step_sizes").ravel()
     steps = np.asarray(n_steps).ravel()
@@ -74,16 +76,16 @@ def run_grid(
     chains, dim = start.shape
     S, K = eps.size, steps.size
     positions = np.empty((S, K, chains, n_samples, dim))
-    accept_prob = np.empty((S, K, chains, n_samples))
-    energy_error = np.empty((S, K, chains, n_samples))
-    divergent = np.empty((S, K, chains, n_samples), dtype=bool)
+    info = {name: None for name in HMCInfo._fields}
     batch_start = np.tile(start, (S, 1))
     batch_eps = np.repeat(eps, chains)
     for k, L in enumerate(steps):
-        tick = None if progress is None else (lambda i, cost=S * chains * int(L): progress(cost))
-        res = sample(potential, batch_start, batch_eps, int(L), n_samples, rng, callback=tick)
+        cost = S * chains * int(L)
+        tick = None if progress is None else (lambda i, cost=cost: progress(cost))
+        res = sample(potential, batch_start, batch_eps, int(L), n_samples, rng=rng, callback=tick)
         positions[:, k] = res.positions.reshape(S, chains, n_samples, dim)
-        accept_prob[:, k] = res.accept_prob.reshape(S, chains, n_samples)
-        energy_error[:, k] = res.energy_error.reshape(S, chains, n_samples)
-        divergent[:, k] = res.divergent.reshape(S, chains, n_samples)
-    return GridResult(eps, steps.astype(int), positions, accept_prob, energy_error, divergent)
+        for name, value in res.info._asdict().items():
+            if info[name] is None:
+                info[name] = np.empty((S, K, chains, n_samples), dtype=value.dtype)
+            info[name][:, k] = value.reshape(S, chains, n_samples)
+    return GridResult(eps, steps.astype(int), positions, **info)

@@ -112,7 +112,7 @@ def _checked_steps(
     inv_mass = check_inverse_mass(inverse_mass, chains, q.shape[1])
     if initial is None:
         initial = potential.value_and_grad(q)
-    u, g = np.asarray(initial.value, dtype=float), np.asarray(initial.grad, dtype=float)
+    u, g = np.asarray(initial.value, dtype=float), np.asarray(initial.gradient, dtype=float)
     if u.shape != (chains,) or g.shape != q.shape:
         raise ValueError("initial must hold the potential (chains,) and gradient (chains, dim) at q")
     return _steps(potential, q, p, eps, steps, ValueAndGrad(u, g), inv_mass)

@@ -85,19 +85,25 @@ class SampleResult(NamedTuple):
     ----------
     positions:
         Shape ``(chains, n_samples, dim)``: the state after each transition.
-    accept_prob, energy_error, divergent, accepted:
-        Shape ``(chains, n_samples)``, one entry per transition (see
-        :class:`HMCInfo`).
+    accept_prob, is_accepted, is_divergent, energy_error:
+        Shape ``(chains, n_samples)``, one entry per transition: the fields of
+        :class:`HMCInfo`, in its order (:attr:`info` returns them as one
+        stacked :class:`HMCInfo`).
     final_state:
         The :class:`HMCState` after the last transition, to continue sampling.
     """
 
     positions: np.ndarray
     accept_prob: np.ndarray
+    is_accepted: np.ndarray
+    is_divergent: np.ndarray
     energy_error: np.ndarray
-    divergent: np.ndarray
-    accepted: np.ndarray
     final_state: HMCState
+
+    @property
+    def info(self) -> HMCInfo:
+        """The per-transition :class:`HMCInfo`, fields of shape ``(chains, n_samples)``."""
+        return HMCInfo(*(getattr(self, name) for name in HMCInfo._fields))
 
 
 def init_state(potential: Potential, position: np.ndarray) -> HMCState:
@@ -111,11 +117,12 @@ def init_state(potential: Potential, position: np.ndarray) -> HMCState:
 
 
 def hmc_step(
-    rng: np.random.Generator,
     state: HMCState,
     potential: Potential,
     step_size: float | np.ndarray,
     n_steps: int | np.ndarray,
+    *,
+    rng: np.random.Generator,
     divergence_threshold: float = 1000.0,
     inverse_mass: np.ndarray | None = None,
 ) -> tuple[HMCState, HMCInfo]:
@@ -125,6 +132,7 @@ def hmc_step(
     ``inverse_mass`` is the diagonal of ``M^-1``, shape ``(dim,)`` or
     ``(chains, dim)``: momenta are drawn from ``N(0, M)`` and the kinetic
     energy is ``p^T M^-1 p / 2``; ``None`` is unit mass.
+    ``rng``, the only source of randomness, is passed by name.
     Returns the new state and an :class:`HMCInfo` whose fields always have
     shape ``(chains,)``.
     """
@@ -188,10 +196,10 @@ def sample(
     step_size: float | np.ndarray,
     n_steps: int | np.ndarray,
     n_samples: int,
+    *,
     rng: np.random.Generator,
     divergence_threshold: float = 1000.0,
     inverse_mass: np.ndarray | None = None,
-    *,
     callback: Callable[[int], object] | None = None,
 ) -> SampleResult:
     """Run ``n_samples`` HMC transitions on every chain.
@@ -229,7 +237,7 @@ def sample(
     --------
     >>> import autograd.numpy as anp
     >>> gauss = Potential(lambda q: 0.5 * anp.sum(q**2, axis=1))
-    >>> res = sample(gauss, np.zeros((4, 2)), 0.5, 5, 100, np.random.default_rng(1))
+    >>> res = sample(gauss, np.zeros((4, 2)), 0.5, 5, 100, rng=np.random.default_rng(1))
     >>> res.positions.shape, res.accept_prob.shape
     ((4, 100, 2), (4, 100))
     """
@@ -250,17 +258,12 @@ def sample(
         energy_error=np.empty((chains, n_samples)),
     )
     for i in range(n_samples):
-        state, step_info = _transition(rng, state, potential, step_size, n_steps, threshold, inverse_mass)
+        state, step_info = _transition(
+            rng, state, potential, step_size, n_steps, threshold, inverse_mass
+        )
         positions[:, i] = state.position
         for record, value in zip(info, step_info):
             record[:, i] = value
         if callback is not None:
             callback(i)
-    return SampleResult(
-        positions=positions,
-        accept_prob=info.accept_prob,
-        energy_error=info.energy_error,
-        divergent=info.is_divergent,
-        accepted=info.is_accepted,
-        final_state=state,
-    )
+    return SampleResult(positions=positions, final_state=state, **info._asdict())

@@ -14,6 +14,7 @@ import autograd.numpy as anp
 import numpy as np
 from autograd.extend import defvjp, primitive
 
+from ._validation import check_int, check_rng
 from .potential import Potential, ValueAndGrad, check_positions
 
 __all__ = [
@@ -587,13 +588,11 @@ class MLPPotential(Potential):
         _, pre = self._forward(theta, self._inputs(x), keep_pre=True)
         return [np.asarray(z) for z in pre]
 
-    def prior_draw(self, rng: np.random.Generator, chains: int) -> np.ndarray:
+    def prior_draw(self, chains: int, *, rng: np.random.Generator) -> np.ndarray:
         """Draw ``chains`` parameter vectors from the prior ``N(0, prior_sd^2 I)``."""
-        if not isinstance(rng, np.random.Generator):
-            raise TypeError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")
-        if isinstance(chains, bool) or int(chains) != chains or chains < 1:
-            raise ValueError(f"chains must be a positive integer; got {chains!r}")
-        return self.prior_sd * rng.standard_normal((int(chains), self.dim))
+        check_rng(rng)
+        chains = check_int(chains, "chains")
+        return self.prior_sd * rng.standard_normal((chains, self.dim))
 
 
 def mlp_potential(

@@ -374,6 +374,7 @@ def build_tree(
     momentum: np.ndarray,
     step_size: np.ndarray,
     forward: np.ndarray,
+    *,
     rng: np.random.Generator,
     inverse_mass: np.ndarray | None = None,
     divergence_threshold: float = 1000.0,
@@ -442,16 +443,17 @@ def _transition(rng: np.random.Generator, state: HMCState, potential: Potential,
     chains = state.position.shape[0]
     p = _draw_momentum(rng, state.position.shape, inv_mass)
     forward = rng.random((chains, max_depth)) < 0.5
-    tree = build_tree(potential, state, p, eps, forward, rng, inv_mass, threshold)
+    tree = build_tree(potential, state, p, eps, forward, rng=rng, inverse_mass=inv_mass,
+                      divergence_threshold=threshold)
     return tree.state, tree.info
 
 
 def nuts_step(
-    rng: np.random.Generator,
     state: HMCState,
     potential: Potential,
     step_size: float | np.ndarray,
     *,
+    rng: np.random.Generator,
     max_tree_depth: int = 10,
     inverse_mass: np.ndarray | None = None,
     divergence_threshold: float = 1000.0,
@@ -476,8 +478,8 @@ def sample(
     initial_position: np.ndarray,
     step_size: float | np.ndarray,
     n_samples: int,
-    rng: np.random.Generator,
     *,
+    rng: np.random.Generator,
     max_tree_depth: int = 10,
     inverse_mass: np.ndarray | None = None,
     divergence_threshold: float = 1000.0,
@@ -509,7 +511,7 @@ def sample(
     --------
     >>> import autograd.numpy as anp
     >>> gauss = Potential(lambda q: 0.5 * anp.sum(q**2, axis=1))
-    >>> res = sample(gauss, np.zeros((4, 2)), 0.5, 100, np.random.default_rng(1))
+    >>> res = sample(gauss, np.zeros((4, 2)), 0.5, 100, rng=np.random.default_rng(1))
     >>> res.positions.shape, res.info.tree_depth.shape
     ((4, 100, 2), (4, 100))
     """
@@ -572,8 +574,8 @@ def _search_step_size(rng: np.random.Generator, state: HMCState, potential: Pote
 def adapt(
     potential: Potential,
     initial_position: np.ndarray,
-    rng: np.random.Generator,
     *,
+    rng: np.random.Generator,
     n_adapt: int = 1000,
     step_size: float = 1.0,
     target_accept: float = 0.8,
@@ -615,7 +617,7 @@ def adapt(
     --------
     >>> from hmc_lite.models import gaussian_potential
     >>> pot = gaussian_potential(np.diag([0.25, 4.0]))
-    >>> res = adapt(pot, np.zeros((4, 2)), np.random.default_rng(0), n_adapt=200)
+    >>> res = adapt(pot, np.zeros((4, 2)), rng=np.random.default_rng(0), n_adapt=200)
     >>> res.inverse_mass.shape, res.windows.tolist()
     ((2,), [[75, 100], [100, 150]])
     """

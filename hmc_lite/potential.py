@@ -27,12 +27,12 @@ class ValueAndGrad(NamedTuple):
     ----------
     value:
         Potential energies, shape ``(chains,)``.
-    grad:
+    gradient:
         Gradients with respect to position, shape ``(chains, dim)``.
     """
 
     value: np.ndarray
-    grad: np.ndarray
+    gradient: np.ndarray
 
 
 class Potential:
@@ -112,7 +112,7 @@ class Potential:
 
     def grad(self, q: np.ndarray) -> np.ndarray:
         """Gradients of the potential, shape ``(chains, dim)``."""
-        return self.value_and_grad(q).grad
+        return self.value_and_grad(q).gradient
 
 
 class WhitenedPotential(Potential):
@@ -136,7 +136,7 @@ class WhitenedPotential(Potential):
     >>> import autograd.numpy as anp
     >>> U = Potential(lambda q: 0.5 * anp.sum(q**2 / np.array([1.0, 4.0]), axis=1), dim=2)
     >>> V = WhitenedPotential(U, np.array([1.0, 2.0]))  # V(z) = |z|^2 / 2
-    >>> V.value_and_grad(np.array([[1.0, 1.0]])).grad.tolist()
+    >>> V.value_and_grad(np.array([[1.0, 1.0]])).gradient.tolist()
     [[1.0, 1.0]]
     """
 

@@ -67,7 +67,7 @@ def adam(
     v = np.zeros_like(q)
     for t in range(1, int(n_iter) + 1):
         with np.errstate(over="ignore", invalid="ignore"):  # reported below, not warned
-            g = potential.value_and_grad(q, check=False).grad
+            g = potential.value_and_grad(q, check=False).gradient
             m = beta1 * m + (1 - beta1) * g
             v = beta2 * v + (1 - beta2) * g**2
             q = q - learning_rate * (m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + 1e-8)
@@ -84,15 +84,15 @@ class WarmupResult(NamedTuple):
     mean acceptance probability of the spreading HMC run."""
 
     position: np.ndarray
-    accept_rate: float
+    mean_accept_prob: float
 
 
 def shared_warmup(
     potential: Potential,
     initial_position: np.ndarray,
     chains: int,
-    rng: np.random.Generator,
     *,
+    rng: np.random.Generator,
     n_optim: int = 10000,
     learning_rate: float = 0.01,
     step_size: float = 0.001,
@@ -125,5 +125,6 @@ def shared_warmup(
     if isinstance(chains, bool) or int(chains) != chains or chains < 1:
         raise ValueError(f"chains must be a positive integer; got {chains!r}")
     mode = adam(potential, start, n_optim, learning_rate)
-    spread = sample(potential, np.repeat(mode, int(chains), axis=0), step_size, n_steps, n_hmc, rng)
+    spread = sample(potential, np.repeat(mode, int(chains), axis=0), step_size, n_steps, n_hmc,
+                    rng=rng)
     return WarmupResult(spread.final_state.position, float(spread.accept_prob.mean()))

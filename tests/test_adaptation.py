@@ -55,7 +55,7 @@ def test_update_direction():
 def test_one_step_gaussian_matches_analytic_step_size(delta):
     """On N(0, 1) with L = 1 the shared adapted step size solves a(eps) = delta."""
     rng = np.random.default_rng(11)
-    res = adapt_step_size(std_gauss(1), rng.standard_normal((400, 1)), rng,
+    res = adapt_step_size(std_gauss(1), rng.standard_normal((400, 1)), rng=rng,
                           step_size=0.3, n_adapt=400, n_steps=1, target_accept=delta)
     exact = brentq(lambda e: one_step_acceptance(e) - delta, 1e-3, 1.999)
     assert np.all(res.step_size == res.step_size[0])
@@ -68,9 +68,9 @@ def test_gaussian_reaches_target_on_fresh_transitions(groups):
     rng = np.random.default_rng(5)
     pot = hmc_lite.gaussian_potential(np.diag(np.linspace(0.8, 1.2, 50) ** 2))
     delta = 0.65
-    res = adapt_step_size(pot, rng.standard_normal((200, 50)), rng, step_size=0.05,
+    res = adapt_step_size(pot, rng.standard_normal((200, 50)), rng=rng, step_size=0.05,
                           n_adapt=300, path_length=4.0, target_accept=delta, groups=groups)
-    fresh = hmc_lite.sample(pot, res.state.position, res.step_size, res.n_steps, 200, rng)
+    fresh = hmc_lite.sample(pot, res.state.position, res.step_size, res.n_steps, 200, rng=rng)
     acc = hmc_lite.acceptance_summary(fresh.accept_prob).mean
     if groups == "shared":
         assert abs(acc - delta) < 0.03, acc
@@ -86,8 +86,8 @@ def test_shared_is_more_precise_than_per_chain():
     rng = np.random.default_rng(8)
     start = rng.standard_normal((64, 1))
     kw = dict(step_size=0.3, n_adapt=200, n_steps=1, target_accept=0.8)
-    shared = adapt_step_size(std_gauss(1), start, np.random.default_rng(1), **kw)
-    per = adapt_step_size(std_gauss(1), start, np.random.default_rng(1), groups="per_chain", **kw)
+    shared = adapt_step_size(std_gauss(1), start, rng=np.random.default_rng(1), **kw)
+    per = adapt_step_size(std_gauss(1), start, rng=np.random.default_rng(1), groups="per_chain", **kw)
     assert np.ptp(shared.step_size) == 0
     assert np.std(per.step_size) > 0.01
 
@@ -96,7 +96,7 @@ def test_groups_share_within_and_differ_across():
     rng = np.random.default_rng(2)
     labels = np.repeat([0, 1, 2], 20)
     targets = np.repeat([0.5, 0.7, 0.9], 20)
-    res = adapt_step_size(std_gauss(3), rng.standard_normal((60, 3)), rng, step_size=0.2,
+    res = adapt_step_size(std_gauss(3), rng.standard_normal((60, 3)), rng=rng, step_size=0.2,
                           n_adapt=200, n_steps=5, target_accept=targets, groups=labels)
     eps = res.step_size.reshape(3, 20)
     assert np.all(eps == eps[:, :1])
@@ -109,12 +109,12 @@ def test_groups_share_within_and_differ_across():
 def test_path_length_recomputes_steps():
     rng = np.random.default_rng(4)
     T = 1.2
-    res = adapt_step_size(std_gauss(2), rng.standard_normal((16, 2)), rng, step_size=0.1,
+    res = adapt_step_size(std_gauss(2), rng.standard_normal((16, 2)), rng=rng, step_size=0.1,
                           n_adapt=50, path_length=T, max_n_steps=40, groups="per_chain")
     expect = np.clip(np.rint(T / res.step_size_trace), 1, 40)
     np.testing.assert_array_equal(res.n_steps_trace, expect)
     np.testing.assert_array_equal(res.n_steps, np.clip(np.rint(T / res.step_size), 1, 40))
-    fixed = adapt_step_size(std_gauss(2), rng.standard_normal((16, 2)), rng, step_size=0.1,
+    fixed = adapt_step_size(std_gauss(2), rng.standard_normal((16, 2)), rng=rng, step_size=0.1,
                             n_adapt=20, n_steps=7)
     assert np.all(fixed.n_steps_trace == 7) and np.all(fixed.n_steps == 7)
 
@@ -122,27 +122,27 @@ def test_path_length_recomputes_steps():
 def test_shapes_and_trace_consistency():
     rng = np.random.default_rng(0)
     chains, dim, n = 6, 3, 25
-    res = adapt_step_size(std_gauss(dim), rng.standard_normal((chains, dim)), rng,
+    res = adapt_step_size(std_gauss(dim), rng.standard_normal((chains, dim)), rng=rng,
                           step_size=0.5, n_adapt=n, n_steps=3, groups="per_chain")
     assert res.state.position.shape == (chains, dim)
     assert res.state.potential_energy.shape == (chains,)
     for field in (res.step_size, res.n_steps):
         assert field.shape == (chains,)
     for field in (res.step_size_trace, res.step_size_avg_trace, res.n_steps_trace,
-                  res.accept_prob, res.divergent):
+                  res.accept_prob, res.is_divergent):
         assert field.shape == (chains, n)
     np.testing.assert_array_equal(res.step_size, res.step_size_avg_trace[:, -1])
     np.testing.assert_allclose(res.step_size_trace[:, 0], 0.5)
     assert np.all((res.accept_prob >= 0) & (res.accept_prob <= 1))
-    assert res.divergent.dtype == bool
+    assert res.is_divergent.dtype == bool
 
 
 def test_deterministic_given_seed():
     start = np.random.default_rng(0).standard_normal((8, 2))
     kw = dict(step_size=0.4, n_adapt=30, n_steps=4, groups="per_chain")
-    a = adapt_step_size(std_gauss(2), start, np.random.default_rng(42), **kw)
-    b = adapt_step_size(std_gauss(2), start, np.random.default_rng(42), **kw)
-    c = adapt_step_size(std_gauss(2), start, np.random.default_rng(43), **kw)
+    a = adapt_step_size(std_gauss(2), start, rng=np.random.default_rng(42), **kw)
+    b = adapt_step_size(std_gauss(2), start, rng=np.random.default_rng(42), **kw)
+    c = adapt_step_size(std_gauss(2), start, rng=np.random.default_rng(43), **kw)
     for x, y in zip(a[1:], b[1:]):
         np.testing.assert_array_equal(x, y)
     np.testing.assert_array_equal(a.state.position, b.state.position)
@@ -153,9 +153,9 @@ def test_deterministic_given_seed():
 def test_divergences_shrink_the_step_size():
     """A far too large initial step size diverges, and adaptation recovers."""
     rng = np.random.default_rng(6)
-    res = adapt_step_size(std_gauss(5), rng.standard_normal((32, 5)), rng, step_size=50.0,
+    res = adapt_step_size(std_gauss(5), rng.standard_normal((32, 5)), rng=rng, step_size=50.0,
                           n_adapt=150, n_steps=10, target_accept=0.8)
-    assert res.divergent[:, 0].all()
+    assert res.is_divergent[:, 0].all()
     assert res.step_size[0] < 2.0
     assert res.accept_prob[:, -50:].mean() > 0.6
 
@@ -163,7 +163,7 @@ def test_divergences_shrink_the_step_size():
 def test_accepts_everything_stays_finite():
     """A linear potential is integrated exactly: acceptance 1, the step size grows but stays finite."""
     lin = Potential(lambda q: anp.sum(q, axis=1), dim=1)
-    res = adapt_step_size(lin, np.zeros((2, 1)), np.random.default_rng(0), step_size=1.0,
+    res = adapt_step_size(lin, np.zeros((2, 1)), rng=np.random.default_rng(0), step_size=1.0,
                           n_adapt=20, n_steps=1)
     assert np.all(np.isfinite(res.step_size)) and res.step_size[0] > 1.0
 
@@ -201,14 +201,14 @@ def test_bad_input(kwargs, err, word):
     base = dict(step_size=0.1, n_adapt=5, n_steps=2)
     base.update(kwargs)
     with pytest.raises(err, match=word):
-        adapt_step_size(std_gauss(2), np.zeros((4, 2)), np.random.default_rng(0), **base)
+        adapt_step_size(std_gauss(2), np.zeros((4, 2)), rng=np.random.default_rng(0), **base)
 
 
 def test_bad_rng_and_position():
     with pytest.raises(TypeError, match="rng"):
-        adapt_step_size(std_gauss(2), np.zeros((4, 2)), 0, step_size=0.1, n_adapt=5, n_steps=2)
+        adapt_step_size(std_gauss(2), np.zeros((4, 2)), rng=0, step_size=0.1, n_adapt=5, n_steps=2)
     with pytest.raises(ValueError, match="initial_position"):
-        adapt_step_size(std_gauss(2), np.zeros((4, 3)), np.random.default_rng(0),
+        adapt_step_size(std_gauss(2), np.zeros((4, 3)), rng=np.random.default_rng(0),
                         step_size=0.1, n_adapt=5, n_steps=2)
 
 
@@ -283,7 +283,7 @@ def test_diagonal_mass_learns_the_scales_of_a_badly_scaled_gaussian():
     var = np.geomspace(0.1, 10, d) ** 2
     pot = hmc_lite.gaussian_potential(np.diag(var))
     rng = np.random.default_rng(0)
-    res = adapt_diagonal_mass(pot, rng.standard_normal((8, d)), rng, step_size=0.1, n_adapt=600,
+    res = adapt_diagonal_mass(pot, rng.standard_normal((8, d)), rng=rng, step_size=0.1, n_adapt=600,
                               path_length=1.5, target_accept=0.8)
     assert isinstance(res, MassAdaptationResult)
     assert res.inverse_mass.shape == (8, d) and res.step_size.shape == (8,)
@@ -294,7 +294,7 @@ def test_diagonal_mass_learns_the_scales_of_a_badly_scaled_gaussian():
     assert theory / 1.5 < res.step_size[0] < theory * 1.5
     np.testing.assert_array_equal(res.n_steps, np.clip(np.rint(1.5 / res.step_size), 1, 1000))
     # sampling afterwards with these settings gets the scales right
-    run = hmc_lite.sample(pot, res.state.position, res.step_size, res.n_steps, 200, rng,
+    run = hmc_lite.sample(pot, res.state.position, res.step_size, res.n_steps, 200, rng=rng,
                           inverse_mass=res.inverse_mass)
     np.testing.assert_allclose(run.positions.var(axis=(0, 1)), var, rtol=0.35)
     assert 0.65 < run.accept_prob.mean() < 0.95
@@ -310,13 +310,13 @@ def test_diagonal_mass_per_group_and_shapes():
 
     pot = Potential(U, dim=2)
     rng = np.random.default_rng(1)
-    res = adapt_diagonal_mass(pot, np.zeros((4, 2)), rng, step_size=0.5, n_adapt=400, n_steps=5,
+    res = adapt_diagonal_mass(pot, np.zeros((4, 2)), rng=rng, step_size=0.5, n_adapt=400, n_steps=5,
                               groups=np.array([0, 0, 1, 1]))
     assert res.inverse_mass[0].tolist() == res.inverse_mass[1].tolist()
     assert np.all(res.inverse_mass[2] > 20 * res.inverse_mass[0])
-    assert res.step_size_trace.shape == res.accept_prob.shape == res.divergent.shape == (4, 400)
+    assert res.step_size_trace.shape == res.accept_prob.shape == res.is_divergent.shape == (4, 400)
     assert res.windows.tolist() == [[75, 100], [100, 150], [150, 350]]
-    again = adapt_diagonal_mass(pot, np.zeros((4, 2)), np.random.default_rng(1), step_size=0.5,
+    again = adapt_diagonal_mass(pot, np.zeros((4, 2)), rng=np.random.default_rng(1), step_size=0.5,
                                 n_adapt=400, n_steps=5, groups=np.array([0, 0, 1, 1]))
     np.testing.assert_array_equal(res.inverse_mass, again.inverse_mass)
     np.testing.assert_array_equal(res.state.position, again.state.position)
@@ -340,4 +340,4 @@ def test_diagonal_mass_refuses_bad_input(kwargs, word):
     args = dict(step_size=0.1, n_adapt=200, n_steps=3)
     args.update(kwargs)
     with pytest.raises(ValueError, match=word):
-        adapt_diagonal_mass(std_gauss(2), np.zeros((2, 2)), np.random.default_rng(0), **args)
+        adapt_diagonal_mass(std_gauss(2), np.zeros((2, 2)), rng=np.random.default_rng(0), **args)

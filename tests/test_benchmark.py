@@ -113,11 +113,11 @@ def test_jax_gradient_is_the_same_potential(activation):
     pytest.importorskip("jax")
     x = np.linspace(-2.0, 2.0, 15)
     pot = mlp_potential(x, np.sin(x), [1, 6, 4, 1], activation)
-    q = pot.prior_draw(np.random.default_rng(0), 3)
+    q = pot.prior_draw(3, rng=np.random.default_rng(0))
     value, grad = (np.asarray(a) for a in jax_value_and_grad(pot)(q))
     expected = pot.value_and_grad(q)
     np.testing.assert_allclose(value, expected.value, rtol=1e-12)
-    np.testing.assert_allclose(grad, expected.grad, rtol=1e-9, atol=1e-12 * np.abs(expected.grad).max())
+    np.testing.assert_allclose(grad, expected.gradient, rtol=1e-9, atol=1e-12 * np.abs(expected.gradient).max())
 
 
 def test_comparison_with_jax_fills_both_columns_and_refuses_a_different_potential(monkeypatch):

@@ -23,7 +23,7 @@ def far_start(n_modes: int = 4) -> np.ndarray:
 def run_gaussian(seed: int = 0, **kwargs) -> EquilibriumResult:
     options = dict(initial_position=far_start(), path_length=1.5, max_blocks=20)
     options.update(kwargs)
-    return equilibrate(gaussian_potential(COV, MEAN), 32, np.random.default_rng(seed), **options)
+    return equilibrate(gaussian_potential(COV, MEAN), 32, rng=np.random.default_rng(seed), **options)
 
 
 def test_gaussian_reaches_equilibrium_from_a_far_start():
@@ -69,7 +69,7 @@ def test_chains_started_from_equilibrium_show_no_trend_on_a_small_bnn():
     data = hmc_lite.datasets.synthetic(n=50, seed=0)
     pot = hmc_lite.mlp_potential(data.x_train, data.y_train, [1, 10, 1], "relu")
     rng = np.random.default_rng(1)
-    res = equilibrate(pot, 16, rng, n_modes=4, prior_scale=1.0)
+    res = equilibrate(pot, 16, rng=rng, n_modes=4, prior_scale=1.0)
     assert res.converged
     # Every chain has left the point the optimiser found. (Its potential need not lie above
     # that mode's: on this small ReLU network some "modes" are plateaus of dead units, U near
@@ -82,7 +82,7 @@ def test_chains_started_from_equilibrium_show_no_trend_on_a_small_bnn():
     # instead, the rise is about three times the bound).
     start = pot(res.position)
     n_steps = np.ceil(0.3 / res.step_size).astype(int)
-    run = hmc_lite.sample(pot, res.position, res.step_size, n_steps, 40, np.random.default_rng(7))
+    run = hmc_lite.sample(pot, res.position, res.step_size, n_steps, 40, rng=np.random.default_rng(7))
     u = np.array([pot(run.positions[:, t]) for t in range(40)]).T
     d = u.mean(axis=1) - start
     assert d.mean() < 3 * d.std(ddof=1) / np.sqrt(d.size)  # no upward trend
@@ -91,17 +91,17 @@ def test_chains_started_from_equilibrium_show_no_trend_on_a_small_bnn():
 def test_potential_without_prior_draw_uses_initial_position_and_mlp_uses_the_prior():
     pot = gaussian_potential(COV, MEAN)
     with pytest.raises(ValueError, match="initial_position"):
-        equilibrate(pot, 8, np.random.default_rng(0))
+        equilibrate(pot, 8, rng=np.random.default_rng(0))
     data = hmc_lite.datasets.synthetic(n=20, seed=0)
     mlp = hmc_lite.mlp_potential(data.x_train, data.y_train, [1, 3, 1], "sigmoid")
-    res = equilibrate(mlp, 4, np.random.default_rng(0), n_modes=2, n_adam=50, n_lbfgs=50,
+    res = equilibrate(mlp, 4, rng=np.random.default_rng(0), n_modes=2, n_adam=50, n_lbfgs=50,
                       max_blocks=8, block=10, n_adapt=10)
     assert res.mode_position.shape == (2, mlp.dim)
 
 
 def test_not_levelling_off_warns_and_reports_it():
     with pytest.warns(RuntimeWarning, match="max_blocks"):
-        res = equilibrate(gaussian_potential(COV, MEAN), 8, np.random.default_rng(0),
+        res = equilibrate(gaussian_potential(COV, MEAN), 8, rng=np.random.default_rng(0),
                           initial_position=far_start(), n_adam=0, n_lbfgs=0, max_blocks=1,
                           step_size=0.05, block=10)
     assert res.converged is False
@@ -166,5 +166,5 @@ def test_shared_warmup_still_works():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         res = hmc_lite.shared_warmup(gaussian_potential(COV, MEAN), np.zeros((1, DIM)), 4,
-                                     np.random.default_rng(0), n_optim=10, n_hmc=2)
+                                     rng=np.random.default_rng(0), n_optim=10, n_hmc=2)
     assert res.position.shape == (4, DIM)

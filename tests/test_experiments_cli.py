@@ -149,7 +149,7 @@ def test_chains_start_from_equilibrate():
     s = TINY._replace(models=("relu",))
     res = run_fig1(s, seed=2)
     eq = hmc_lite.equilibrate(
-        fig1_potential("relu"), s.chains, _piece_rng(2, "relu", 0), n_modes=s.n_modes,
+        fig1_potential("relu"), s.chains, rng=_piece_rng(2, "relu", 0), n_modes=s.n_modes,
         n_adam=s.n_adam, n_lbfgs=s.n_lbfgs, path_length=s.path_length,
         target_accept=s.target_accept, n_adapt=s.n_adapt, block=s.block, max_blocks=s.max_blocks)
     np.testing.assert_array_equal(res.start_position[0], eq.position)

@@ -48,7 +48,7 @@ def autograd_value_and_grad(pot, q):
 def test_gradient_matches_finite_differences_away_from_kinks(activation, widths):
     x, y = toy_data(features=widths[0])
     pot = mlp_potential(x, y, widths, activation)
-    q = 0.5 * pot.prior_draw(np.random.default_rng(3), 2)
+    q = 0.5 * pot.prior_draw(2, rng=np.random.default_rng(3))
     if not get_activation(activation).smooth:
         # Finite differences move pre-activations by far less than this margin,
         # so no central difference straddles a kink.
@@ -67,21 +67,21 @@ def test_fast_backprop_agrees_with_autograd(activation, widths):
     pot = mlp_potential(x, y, widths, activation)
     rng = np.random.default_rng(4)
     for chains in (1, 7, 7, 64):  # repeated sizes reuse the work buffers
-        q = pot.prior_draw(rng, chains)
+        q = pot.prior_draw(chains, rng=rng)
         fast = pot.value_and_grad(q)
         slow = autograd_value_and_grad(pot, q)
         np.testing.assert_allclose(fast.value, slow.value, rtol=1e-12)
-        np.testing.assert_allclose(fast.grad, slow.grad, rtol=1e-10, atol=1e-10 * np.abs(slow.grad).max())
+        np.testing.assert_allclose(fast.gradient, slow.gradient, rtol=1e-10, atol=1e-10 * np.abs(slow.gradient).max())
 
 
 def test_value_and_grad_returns_fresh_arrays_and_counts_calls():
     x, y = toy_data()
     pot = mlp_potential(x, y, [1, 8, 1], "relu")
-    q = pot.prior_draw(np.random.default_rng(0), 3)
+    q = pot.prior_draw(3, rng=np.random.default_rng(0))
     first = pot.value_and_grad(q)
-    kept = first.grad.copy()
-    pot.value_and_grad(pot.prior_draw(np.random.default_rng(1), 3))
-    np.testing.assert_array_equal(first.grad, kept)
+    kept = first.gradient.copy()
+    pot.value_and_grad(pot.prior_draw(3, rng=np.random.default_rng(1)))
+    np.testing.assert_array_equal(first.gradient, kept)
     assert pot.n_grad_calls == 2
 
 
@@ -89,7 +89,7 @@ def test_custom_activation_falls_back_to_autograd():
     x, y = toy_data()
     cube = Activation("cube", lambda z: z**3 / 3.0, True, {})
     pot = mlp_potential(x, y, [1, 4, 1], cube)
-    q = 0.3 * pot.prior_draw(np.random.default_rng(5), 2)
+    q = 0.3 * pot.prior_draw(2, rng=np.random.default_rng(5))
     np.testing.assert_allclose(pot.grad(q), finite_difference_grad(pot, q), rtol=1e-5, atol=1e-5)
 
 
@@ -131,7 +131,7 @@ def test_network_gradient_on_a_kink_uses_the_convention(name, g0):
     dU_df = (b2 - y[0]) / NOISE**2  # f = w2 * act(0) + b2 = b2
     expected = np.array([[dU_df * w2 * g0 * 1.0 + w1, dU_df * w2 * g0 + b1, 0.0 + w2, dU_df + b2]])
     for vg in (pot.value_and_grad(q), autograd_value_and_grad(pot, q)):
-        np.testing.assert_allclose(vg.grad, expected, rtol=1e-14, atol=1e-12)
+        np.testing.assert_allclose(vg.gradient, expected, rtol=1e-14, atol=1e-12)
 
 
 # ---------------------------------------------------------------------------
@@ -216,7 +216,7 @@ def test_softplus_tends_to_relu_as_beta_grows():
         gaps.append(gap)
     assert np.all(np.diff(gaps) < 0)
     x, y = toy_data()
-    q = mlp_potential(x, y, [1, 6, 1], "relu").prior_draw(np.random.default_rng(2), 3)
+    q = mlp_potential(x, y, [1, 6, 1], "relu").prior_draw(3, rng=np.random.default_rng(2))
     u_relu = mlp_potential(x, y, [1, 6, 1], "relu")(q)
     u_soft = mlp_potential(x, y, [1, 6, 1], "softplus", beta=1e4)(q)
     np.testing.assert_allclose(u_soft, u_relu, rtol=1e-3)
@@ -234,7 +234,7 @@ def test_shapes_of_energy_predict_and_pre_activations():
     pot = mlp_potential(x, y, [1, 4, 3, 1], "tanh")
     assert pot.dim == (1 * 4 + 4) + (4 * 3 + 3) + (3 * 1 + 1)
     rng = np.random.default_rng(0)
-    q = pot.prior_draw(rng, 5)
+    q = pot.prior_draw(5, rng=rng)
     assert q.shape == (5, pot.dim)
     value, grad = pot.value_and_grad(q)
     assert value.shape == (5,) and grad.shape == (5, pot.dim)
@@ -299,15 +299,15 @@ def test_bad_input_is_refused_with_a_message_naming_the_argument():
     with pytest.raises(ValueError, match="x must"):
         pot.predict(np.zeros((1, pot.dim)), np.zeros((3, 2)))
     with pytest.raises(ValueError, match="chains"):
-        pot.prior_draw(np.random.default_rng(0), 0)
+        pot.prior_draw(0, rng=np.random.default_rng(0))
     with pytest.raises(TypeError, match="rng"):
-        pot.prior_draw(0, 2)
+        pot.prior_draw(2, rng=0)
 
 
 def test_data_are_copied():
     x, y = toy_data()
     pot = mlp_potential(x, y, [1, 3, 1], "relu")
-    q = pot.prior_draw(np.random.default_rng(0), 2)
+    q = pot.prior_draw(2, rng=np.random.default_rng(0))
     before = pot(q)
     x[:] = 0.0
     y[:] = 0.0
@@ -322,7 +322,7 @@ def test_public_names():
 def test_energy_composes_with_autograd():
     x, y = toy_data()
     pot = mlp_potential(x, y, [1, 5, 1], "leaky_relu")
-    q0 = pot.prior_draw(np.random.default_rng(8), 1)
+    q0 = pot.prior_draw(1, rng=np.random.default_rng(8))
     directions = np.random.default_rng(9).standard_normal((2, pot.dim))
 
     def on_slice(s):  # s has shape (chains, 2)
@@ -369,6 +369,6 @@ def test_threads_sharing_one_potential_get_the_right_gradients(widths, chain_blo
         threaded = list(pool.map(pot.value_and_grad, batches))
     for a, b in zip(serial, threaded):
         np.testing.assert_array_equal(a.value, b.value)
-        np.testing.assert_array_equal(a.grad, b.grad)
+        np.testing.assert_array_equal(a.gradient, b.gradient)
     clone = copy.deepcopy(pot)  # the per-thread scratch space is not copied, but rebuilt
-    np.testing.assert_array_equal(clone.value_and_grad(batches[0]).grad, serial[0].grad)
+    np.testing.assert_array_equal(clone.value_and_grad(batches[0]).gradient, serial[0].gradient)

@@ -34,8 +34,8 @@ def autograd_value_and_grad(pot, q):
 def assert_exact(fast, slow):
     """Energies within 1e-12 relative; each chain's gradient within 1e-12 of its largest entry."""
     np.testing.assert_allclose(fast.value, slow.value, rtol=1e-12, atol=0)
-    scale = np.abs(slow.grad).max(axis=1, keepdims=True)
-    assert np.all(np.abs(fast.grad - slow.grad) <= 1e-12 * scale), np.max(np.abs(fast.grad - slow.grad) / scale)
+    scale = np.abs(slow.gradient).max(axis=1, keepdims=True)
+    assert np.all(np.abs(fast.gradient - slow.gradient) <= 1e-12 * scale), np.max(np.abs(fast.gradient - slow.gradient) / scale)
 
 
 def on_kinks(pot, q, rng, per_layer=3):
@@ -61,7 +61,7 @@ def on_kinks(pot, q, rng, per_layer=3):
 def test_fast_gradient_is_autograds_to_1e_12_in_several_blocks(widths, name, options):
     pot = make_potential(widths, name, options)
     pot.chain_block = 4  # 11 chains: blocks of 4, 4 and 3
-    q = pot.prior_draw(np.random.default_rng(1), 11)
+    q = pot.prior_draw(11, rng=np.random.default_rng(1))
     assert_exact(pot.value_and_grad(q), autograd_value_and_grad(pot, q))
 
 
@@ -71,7 +71,7 @@ def test_fast_gradient_is_autograds_to_1e_12_on_exact_kinks(widths, name, option
     pot = make_potential(widths, name, options)
     pot.chain_block = 3
     rng = np.random.default_rng(2)
-    q = on_kinks(pot, pot.prior_draw(rng, 5), rng)
+    q = on_kinks(pot, pot.prior_draw(5, rng=rng), rng)
     zeros = [int((z == 0.0).sum()) for z in pot.pre_activations(q)]
     assert all(count >= 5 for count in zeros), zeros
     assert_exact(pot.value_and_grad(q), autograd_value_and_grad(pot, q))
@@ -85,8 +85,8 @@ def test_the_kink_test_can_tell_the_conventions_apart(widths):
     for g0 in (0.0, 1.0):
         pot = make_potential(widths, "relu", {"grad_at_zero": g0})
         rng = np.random.default_rng(2)
-        q = on_kinks(pot, pot.prior_draw(rng, 5), rng)
-        grads.append(pot.value_and_grad(q).grad)
+        q = on_kinks(pot, pot.prior_draw(5, rng=rng), rng)
+        grads.append(pot.value_and_grad(q).gradient)
     assert np.abs(grads[0] - grads[1]).max() > 1e-6
 
 
@@ -94,23 +94,23 @@ def test_the_kink_test_can_tell_the_conventions_apart(widths):
 @pytest.mark.parametrize("name", ["relu", "sigmoid"])
 def test_each_chain_depends_on_itself_alone_not_on_the_blocks(widths, name):
     pot = make_potential(widths, name, {})
-    q = pot.prior_draw(np.random.default_rng(3), 10)
+    q = pot.prior_draw(10, rng=np.random.default_rng(3))
     reference = pot.value_and_grad(q)
     for block in (1, 3, 10, 1000):
         pot.chain_block = block
         vg = pot.value_and_grad(q)
         np.testing.assert_array_equal(vg.value, reference.value)
-        np.testing.assert_array_equal(vg.grad, reference.grad)
+        np.testing.assert_array_equal(vg.gradient, reference.gradient)
     one_by_one = [pot.value_and_grad(q[c:c + 1]) for c in range(len(q))]
-    np.testing.assert_array_equal(np.concatenate([vg.grad for vg in one_by_one]), reference.grad)
+    np.testing.assert_array_equal(np.concatenate([vg.gradient for vg in one_by_one]), reference.gradient)
     # A diverged chain (as inside a trajectory, check=False) leaves the others untouched.
     broken = q.copy()
     broken[4] = np.inf
     with np.errstate(all="ignore"):
         vg = pot.value_and_grad(broken, check=False)
     others = np.arange(len(q)) != 4
-    np.testing.assert_array_equal(vg.grad[others], reference.grad[others])
-    assert not np.all(np.isfinite(vg.grad[4]))
+    np.testing.assert_array_equal(vg.gradient[others], reference.gradient[others])
+    assert not np.all(np.isfinite(vg.gradient[4]))
 
 
 def test_default_block_keeps_one_array_within_the_cache_budget():
@@ -139,7 +139,7 @@ def test_copies_keep_the_block_size_and_the_gradient():
     for name in ("relu", "sigmoid"):
         pot = make_potential([1, 6, 6, 1], name, {})
         pot.chain_block = 2
-        q = pot.prior_draw(np.random.default_rng(4), 5)
+        q = pot.prior_draw(5, rng=np.random.default_rng(4))
         expected = pot.value_and_grad(q)
         clones = [copy.deepcopy(pot)]
         if importlib.util.find_spec("cloudpickle") is not None:
@@ -148,7 +148,7 @@ def test_copies_keep_the_block_size_and_the_gradient():
             clones.append(cloudpickle.loads(cloudpickle.dumps(pot)))
         for clone in clones:
             assert clone.chain_block == 2 and clone._local is not pot._local
-            np.testing.assert_array_equal(clone.value_and_grad(q).grad, expected.grad)
+            np.testing.assert_array_equal(clone.value_and_grad(q).gradient, expected.gradient)
 
 
 @pytest.mark.parametrize("name, options", [

@@ -58,7 +58,7 @@ def test_leaves_a_gaussian_invariant(scales, inverse_mass, step_size):
     pot = gaussian(scales)
     rng = np.random.default_rng(20261204)
     chains, draws = 400, 60
-    res = nuts.sample(pot, scales * rng.standard_normal((chains, scales.size)), step_size, draws, rng,
+    res = nuts.sample(pot, scales * rng.standard_normal((chains, scales.size)), step_size, draws, rng=rng,
                       inverse_mass=inverse_mass)
     assert 0.4 < res.info.accept_prob.mean() < 0.9  # the test is not run in the trivial regime
     for stat, truth in [(res.positions, 0.0), (res.positions**2 / scales**2, 1.0)]:
@@ -102,7 +102,7 @@ def test_a_trajectory_is_rebuilt_from_any_of_its_points():
     state = init_state(pot, rng.normal(size=(chains, 3)))
     p = rng.normal(size=(chains, 3))
     forward = rng.random((chains, max_depth)) < 0.5
-    tree = nuts.build_tree(pot, state, p, np.full(chains, eps), forward, rng)
+    tree = nuts.build_tree(pot, state, p, np.full(chains, eps), forward, rng=rng)
     depth, cost = tree.info.tree_depth, tree.info.n_grad_evals
     assert np.all(depth >= 1) and np.all(depth < max_depth)
     discarded = cost > 2**depth - 1
@@ -119,7 +119,7 @@ def test_a_trajectory_is_rebuilt_from_any_of_its_points():
         j = (start + 1 + rng.integers(n - 1)) % n  # another point of the trajectory
         new_q[c], new_p[c] = path.positions[0, j], path.momenta[0, j]
         new_forward[c] = _directions_from(j, depth[c], forward[c])
-    again = nuts.build_tree(pot, init_state(pot, new_q), new_p, np.full(chains, eps), new_forward, rng)
+    again = nuts.build_tree(pot, init_state(pot, new_q), new_p, np.full(chains, eps), new_forward, rng=rng)
     np.testing.assert_array_equal(again.info.tree_depth, depth)
     np.testing.assert_allclose(again.left_position, tree.left_position, atol=1e-8)
     np.testing.assert_allclose(again.right_position, tree.right_position, atol=1e-8)
@@ -135,13 +135,13 @@ def test_the_checks_across_subtrees_stop_trajectories_that_come_full_circle():
     """
     pot = gaussian(np.ones(10))
     rng = np.random.default_rng(0)
-    res = nuts.sample(pot, rng.normal(size=(200, 10)), 0.2, 30, rng, max_tree_depth=8)
+    res = nuts.sample(pot, rng.normal(size=(200, 10)), 0.2, 30, rng=rng, max_tree_depth=8)
     assert res.info.tree_depth.max() <= 5
 
 
 def test_tree_depth_is_capped():
     pot = gaussian(np.ones(2))
-    res = nuts.sample(pot, np.ones((3, 2)), 0.01, 5, np.random.default_rng(0), max_tree_depth=4)
+    res = nuts.sample(pot, np.ones((3, 2)), 0.01, 5, rng=np.random.default_rng(0), max_tree_depth=4)
     assert np.all(res.info.tree_depth == 4)
     assert np.all(res.info.n_grad_evals == 2**4 - 1)
 
@@ -152,14 +152,14 @@ def test_reported_gradient_evaluations_are_the_ones_made():
     pot = CountingPotential(lambda q: 0.5 * anp.sum((q / scales) ** 2, axis=1), dim=3)
     rng = np.random.default_rng(3)
     chains = 10
-    res = nuts.sample(pot, rng.normal(size=(chains, 3)), np.linspace(0.05, 0.8, chains), 20, rng)
+    res = nuts.sample(pot, rng.normal(size=(chains, 3)), np.linspace(0.05, 0.8, chains), 20, rng=rng)
     cost, depth = res.info.n_grad_evals, res.info.tree_depth
     assert pot.rows - chains == cost.sum()  # init_state evaluates every chain once
     assert np.all((cost >= 2**depth - 1) & (cost <= 2 ** (depth + 1) - 1))
     assert len(np.unique(cost)) > 3  # chains build trees of different sizes in one batch
 
     one = CountingPotential(pot._U, dim=3)
-    res = nuts.sample(one, np.ones((1, 3)), 0.3, 20, rng)
+    res = nuts.sample(one, np.ones((1, 3)), 0.3, 20, rng=rng)
     assert one.n_grad_calls - 1 == res.info.n_grad_evals.sum()
 
 
@@ -182,7 +182,7 @@ def test_divergences_are_flagged_and_never_enter_the_chain(U, step_size):
     start = rng.uniform(-0.5, 0.5, size=(20, 2))
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no overflow or invalid-value warnings leak out
-        res = nuts.sample(pot, start, step_size, 30, rng)
+        res = nuts.sample(pot, start, step_size, 30, rng=rng)
     info = res.info
     assert info.is_divergent.mean() > 0.03
     assert np.all(np.isfinite(res.positions)) and np.all(np.isfinite(info.energy))
@@ -203,9 +203,9 @@ def test_divergences_are_flagged_and_never_enter_the_chain(U, step_size):
 def test_the_same_seed_gives_the_same_chains():
     pot = Potential(banana, dim=3)
     q0 = np.random.default_rng(0).normal(size=(5, 3))
-    one = nuts.sample(pot, q0, 0.3, 15, np.random.default_rng(42))
-    two = nuts.sample(pot, q0, 0.3, 15, np.random.default_rng(42))
-    other = nuts.sample(pot, q0, 0.3, 15, np.random.default_rng(43))
+    one = nuts.sample(pot, q0, 0.3, 15, rng=np.random.default_rng(42))
+    two = nuts.sample(pot, q0, 0.3, 15, rng=np.random.default_rng(42))
+    other = nuts.sample(pot, q0, 0.3, 15, rng=np.random.default_rng(43))
     np.testing.assert_array_equal(one.positions, two.positions)
     for a, b in zip(one.info, two.info):
         np.testing.assert_array_equal(a, b)
@@ -217,9 +217,9 @@ def test_one_step_is_the_first_transition_of_sample():
     pot = Potential(banana, dim=3)
     q0 = np.random.default_rng(1).normal(size=(4, 3))
     minv = np.array([[1.0, 0.5, 2.0]] * 2 + [[0.3, 1.0, 1.0]] * 2)  # one row per chain
-    state, info = nuts.nuts_step(np.random.default_rng(5), init_state(pot, q0), pot, 0.3,
+    state, info = nuts.nuts_step(init_state(pot, q0), pot, 0.3, rng=np.random.default_rng(5),
                                  inverse_mass=minv, max_tree_depth=6)
-    res = nuts.sample(pot, q0, 0.3, 1, np.random.default_rng(5), inverse_mass=minv, max_tree_depth=6)
+    res = nuts.sample(pot, q0, 0.3, 1, rng=np.random.default_rng(5), inverse_mass=minv, max_tree_depth=6)
     np.testing.assert_array_equal(state.position, res.positions[:, 0])
     for field, stacked in zip(info, res.info):
         assert field.shape == (4,)
@@ -268,7 +268,7 @@ def test_bad_arguments_are_refused_by_name(kwargs, error, name):
 )
 def test_bad_adaptation_arguments_are_refused_by_name(kwargs, error, name):
     with pytest.raises(error, match=name):
-        nuts.adapt(gaussian(np.ones(2)), np.zeros((2, 2)), np.random.default_rng(0), **kwargs)
+        nuts.adapt(gaussian(np.ones(2)), np.zeros((2, 2)), rng=np.random.default_rng(0), **kwargs)
 
 
 # ---------------------------------------------------------------------------
@@ -279,11 +279,11 @@ def test_bad_adaptation_arguments_are_refused_by_name(kwargs, error, name):
 def test_step_size_adaptation_alone_meets_the_target():
     pot = gaussian(np.array([0.5, 1.0, 2.0]))
     rng = np.random.default_rng(4)
-    res = nuts.adapt(pot, rng.normal(size=(8, 3)), rng, n_adapt=200, adapt_mass=False, target_accept=0.9)
+    res = nuts.adapt(pot, rng.normal(size=(8, 3)), rng=rng, n_adapt=200, adapt_mass=False, target_accept=0.9)
     assert res.windows.shape == (0, 2)
     np.testing.assert_array_equal(res.inverse_mass, np.ones(3))
     assert np.all(res.step_size == res.step_size[0])
-    after = nuts.sample(pot, res.state.position, res.step_size, 200, rng)
+    after = nuts.sample(pot, res.state.position, res.step_size, 200, rng=rng)
     assert abs(after.info.accept_prob.mean() - 0.9) < 0.05
 
 
@@ -324,7 +324,7 @@ def test_window_adaptation_finds_the_scales_and_the_step_size_of_a_gaussian():
     scales = np.exp(np.linspace(np.log(0.3), np.log(3.0), dim))
     pot = gaussian(scales)
     rng = np.random.default_rng(2026)
-    res = nuts.adapt(pot, rng.normal(size=(32, dim)), rng, n_adapt=800)
+    res = nuts.adapt(pot, rng.normal(size=(32, dim)), rng=rng, n_adapt=800)
     assert res.windows[-1].tolist() == [250, 750]
 
     ratio = res.inverse_mass / scales**2
@@ -337,7 +337,7 @@ def test_window_adaptation_finds_the_scales_and_the_step_size_of_a_gaussian():
     worst_phase = np.sqrt(8 * norm.ppf(0.6) / np.sqrt(dim))  # 2 Phi(-sqrt(dim) eps^2 / 8) = 0.8
     assert eps > 0.95 * worst_phase
 
-    after = nuts.sample(pot, res.state.position, res.step_size, 40, rng, inverse_mass=res.inverse_mass)
+    after = nuts.sample(pot, res.state.position, res.step_size, 40, rng=rng, inverse_mass=res.inverse_mass)
     assert abs(after.info.accept_prob.mean() - 0.8) < 0.08
     assert not after.info.is_divergent.any()
 
@@ -380,11 +380,11 @@ def test_agrees_with_blackjax_on_the_synthetic_relu_posterior():
 
     chains, draws, eps = 16, 200, 1e-3
     rng = np.random.default_rng(1)
-    starts = equilibrate(pot, chains, rng, n_modes=4).position
+    starts = equilibrate(pot, chains, rng=rng, n_modes=4).position
     peer_u = -np.asarray(jax.vmap(log_density)(jnp.asarray(starts)))
     np.testing.assert_allclose(peer_u, pot(starts), rtol=1e-10)  # the same posterior
 
-    ours = nuts.sample(pot, starts, eps, draws, rng).info
+    ours = nuts.sample(pot, starts, eps, draws, rng=rng).info
     kernel = blackjax.nuts(log_density, eps, jnp.ones(pot.dim))
 
     @jax.jit

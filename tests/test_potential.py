@@ -25,9 +25,9 @@ def test_value_and_grad_match_closed_form():
     q = np.random.default_rng(0).normal(size=(7, 2))
     out = pot.value_and_grad(q)
     assert isinstance(out, ValueAndGrad)
-    assert out.value.shape == (7,) and out.grad.shape == (7, 2)
+    assert out.value.shape == (7,) and out.gradient.shape == (7, 2)
     np.testing.assert_allclose(out.value, banana(q), rtol=1e-14)
-    np.testing.assert_allclose(out.grad, banana_grad(q), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(out.gradient, banana_grad(q), rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(pot(q), banana(q), rtol=1e-14)
     np.testing.assert_allclose(pot.grad(q), banana_grad(q), rtol=1e-12, atol=1e-14)
 
@@ -58,7 +58,7 @@ def test_chains_do_not_interact():
     for i in range(6):
         alone = pot.value_and_grad(q[i:i + 1])
         np.testing.assert_array_equal(alone.value, together.value[i:i + 1])
-        np.testing.assert_array_equal(alone.grad, together.grad[i:i + 1])
+        np.testing.assert_array_equal(alone.gradient, together.gradient[i:i + 1])
 
 
 @pytest.mark.parametrize(

@@ -69,9 +69,9 @@ def test_check_float_array_refuses_non_numbers():
 def test_fractional_counts_are_type_errors_in_sample_and_adaptation():
     rng = np.random.default_rng(0)
     with pytest.raises(TypeError, match="n_samples"):
-        hmc_lite.sample(gauss(), np.zeros((2, 2)), 0.1, 3, 2.5, rng)
+        hmc_lite.sample(gauss(), np.zeros((2, 2)), 0.1, 3, 2.5, rng=rng)
     with pytest.raises(TypeError, match="n_adapt"):
-        hmc_lite.adapt_step_size(gauss(), np.zeros((2, 2)), rng, step_size=0.1, n_adapt=2.5, n_steps=3)
+        hmc_lite.adapt_step_size(gauss(), np.zeros((2, 2)), rng=rng, step_size=0.1, n_adapt=2.5, n_steps=3)
 
 
 def test_integral_floats_are_accepted_alike_by_data_sets():
@@ -84,7 +84,7 @@ def test_integral_floats_are_accepted_alike_by_data_sets():
 
 def test_run_grid_names_a_bad_step_size_argument():
     with pytest.raises(TypeError, match="step_sizes"):
-        hmc_lite.run_grid(gauss(), np.zeros((2, 2)), "a", [2], 3, np.random.default_rng(0))
+        hmc_lite.run_grid(gauss(), np.zeros((2, 2)), "a", [2], 3, rng=np.random.default_rng(0))
 
 
 def test_sample_checks_its_arguments_once_not_per_transition(monkeypatch):
@@ -101,7 +101,7 @@ def test_sample_checks_its_arguments_once_not_per_transition(monkeypatch):
     counts = []
     for n in (2, 20):
         calls.clear()
-        hmc_lite.sample(gauss(), np.zeros((3, 2)), 0.2, 4, n, np.random.default_rng(1))
+        hmc_lite.sample(gauss(), np.zeros((3, 2)), 0.2, 4, n, rng=np.random.default_rng(1))
         counts.append(len(calls))
     assert counts[0] == counts[1] == 1
 
@@ -110,6 +110,6 @@ def test_hmc_step_still_checks_a_hand_made_state():
     q = np.zeros((2, 2))
     state = hmc_lite.HMCState(q, np.zeros(3), np.zeros((2, 2)))  # energies of 3 chains
     with pytest.raises(ValueError, match="init_state"):
-        hmc_lite.hmc_step(np.random.default_rng(0), state, gauss(), 0.1, 3)
+        hmc_lite.hmc_step(state, gauss(), 0.1, 3, rng=np.random.default_rng(0))
     with pytest.raises(ValueError, match="divergence_threshold"):
-        hmc_lite.hmc_step(np.random.default_rng(0), hmc_lite.init_state(gauss(), q), gauss(), 0.1, 3, 0.0)
+        hmc_lite.hmc_step(hmc_lite.init_state(gauss(), q), gauss(), 0.1, 3, rng=np.random.default_rng(0), divergence_threshold=0.0)

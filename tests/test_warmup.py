@@ -53,7 +53,7 @@ def test_shared_warmup_spreads_chains_around_the_mode():
                         n_optim=2000, learning_rate=0.05, step_size=0.2, n_steps=10, n_hmc=30)
     assert isinstance(out, WarmupResult)
     assert out.position.shape == (200, 3)
-    assert 0.0 <= out.accept_rate <= 1.0 and out.accept_rate > 0.7
+    assert 0.0 <= out.mean_accept_prob <= 1.0 and out.mean_accept_prob > 0.7
     # chains separated, and they look like draws from the target
     assert len(np.unique(out.position[:, 0])) > 150
     se = np.sqrt(np.diag(COV) / 200)

@@ -325,7 +325,7 @@ def _equilibrium_piece(s: Fig1Settings, model: str, *, progress=None) -> dict[st
     rng = _piece_rng(s.seed, model, 0)
     pot = fig1_potential(model)
     M, C = int(s.n_modes), s.chains
-    eq = equilibrate(pot, C, rng, n_modes=M, n_adam=int(s.n_adam), n_lbfgs=int(s.n_lbfgs),
+    eq = equilibrate(pot, C, rng=rng, n_modes=M, n_adam=int(s.n_adam), n_lbfgs=int(s.n_lbfgs),
                      path_length=float(s.path_length), target_accept=float(s.target_accept),
                      n_adapt=int(s.n_adapt), block=int(s.block), max_blocks=int(s.max_blocks))
     n_iter = int(s.n_lanczos)
@@ -333,7 +333,7 @@ def _equilibrium_piece(s: Fig1Settings, model: str, *, progress=None) -> dict[st
     mode_limit = stability_limit(pot, eq.mode_position, n_iter=n_iter)
     tick(2 * n_iter * (C + M))
     scan = run_grid(pot, eq.position, s.scan_step_sizes, [int(s.scan_n_steps)], int(s.scan_samples),
-                    rng, progress=tick)
+                    rng=rng, progress=tick)
     return {
         "mode": np.asarray(eq.mode, dtype=int),
         "start_position": eq.position,
@@ -344,7 +344,7 @@ def _equilibrium_piece(s: Fig1Settings, model: str, *, progress=None) -> dict[st
         "equilibrium_step_size": np.asarray(eq.step_size, dtype=float),
         "equilibrium_transitions": np.array(int(eq.n_transitions)),
         "equilibrium_converged": np.array(bool(eq.converged)),
-        "scan_divergent": scan.divergent[:, 0],
+        "scan_divergent": scan.is_divergent[:, 0],
     }
 
 
@@ -353,11 +353,11 @@ def _grid_piece(s: Fig1Settings, model: str, k: int, start: np.ndarray, step_siz
     """The acceptance grid of one network at its ``k``-th number of steps, both step-size sets."""
     pot = fig1_potential(model)
     grid = run_grid(pot, start, step_sizes, [int(s.n_steps[k])], int(s.n_samples),
-                    _piece_rng(s.seed, model, 1 + k), progress=progress)
+                    rng=_piece_rng(s.seed, model, 1 + k), progress=progress)
     out = {
         "accept_prob": grid.accept_prob[:, 0],
         "energy_error": grid.energy_error[:, 0],
-        "divergent": grid.divergent[:, 0],
+        "divergent": grid.is_divergent[:, 0],
     }
     if k == len(s.n_steps) - 1:  # predictions only from the longest trajectories
         smallest = int(np.argmin(s.step_sizes))  # networks sampled with the smallest step size
