@@ -34,6 +34,7 @@ from typing import Callable, NamedTuple, Sequence
 import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
+from ._validation import check_int
 from .datasets import synthetic
 from .models import ACTIVATIONS, MLPPotential, mlp_potential
 
@@ -72,12 +73,6 @@ class Throughput(NamedTuple):
     seconds: float
     calls_per_second: float
     chain_gradients_per_second: float
-
-
-def _positive_int(value: int, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer; got {value!r}")
-    return int(value)
 
 
 def gradient_throughput(
@@ -122,16 +117,18 @@ def gradient_throughput(
 
     Raises
     ------
+    TypeError
+        For a size that is not an integer (named).
     ValueError
         For an unknown activation, a non-positive size or a negative ``min_time``.
     """
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {ACTIVATIONS}; got {activation!r}")
-    hidden = _positive_int(hidden, "hidden")
-    chains = _positive_int(chains, "chains")
-    min_calls = _positive_int(min_calls, "min_calls")
-    repeats = _positive_int(repeats, "repeats")
-    n_data = _positive_int(n_data, "n_data")
+    hidden = check_int(hidden, "hidden")
+    chains = check_int(chains, "chains")
+    min_calls = check_int(min_calls, "min_calls")
+    repeats = check_int(repeats, "repeats")
+    n_data = check_int(n_data, "n_data")
     if not np.isfinite(min_time) or min_time < 0:
         raise ValueError(f"min_time must be non-negative and finite; got {min_time!r}")
     pot, q = _benchmark_problem(activation, [1, hidden, 1], chains, n_data, seed)
@@ -381,14 +378,14 @@ def compare_with_jax(
     """
     if not np.isfinite(min_time) or min_time < 0:
         raise ValueError(f"min_time must be non-negative and finite; got {min_time!r}")
-    min_calls = _positive_int(min_calls, "min_calls")
-    repeats = _positive_int(repeats, "repeats")
+    min_calls = check_int(min_calls, "min_calls")
+    repeats = check_int(repeats, "repeats")
     with_jax = use_jax and _jax_importable()
     rows = []
     with threadpool_limits(limits=blas_threads, user_api="blas"):
         for activation, widths, chains in configurations:
-            chains = _positive_int(chains, "chains")
-            pot, q = _benchmark_problem(activation, widths, chains, _positive_int(n_data, "n_data"), seed)
+            chains = check_int(chains, "chains")
+            pot, q = _benchmark_problem(activation, widths, chains, check_int(n_data, "n_data"), seed)
             engines = {"hmc_lite": lambda: pot.value_and_grad(q, check=False)}
             if with_jax:
                 engines["jax"] = _jax_engine(pot, q)

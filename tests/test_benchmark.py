@@ -63,18 +63,19 @@ def test_environment_names_versions_and_machine():
 
 
 @pytest.mark.parametrize(
-    "kwargs, word",
+    "kwargs, error, word",
     [
-        ({"activation": "swish"}, "activation"),
-        ({"hidden": 0}, "hidden"),
-        ({"chains": 2.5}, "chains"),
-        ({"min_time": -1.0}, "min_time"),
-        ({"repeats": 0}, "repeats"),
+        ({"activation": "swish"}, ValueError, "activation"),
+        ({"hidden": 0}, ValueError, "hidden"),
+        ({"chains": 2.5}, TypeError, "chains"),
+        ({"chains": True}, TypeError, "chains"),
+        ({"min_time": -1.0}, ValueError, "min_time"),
+        ({"repeats": 0}, ValueError, "repeats"),
     ],
 )
-def test_bad_input_names_the_argument(kwargs, word):
+def test_bad_input_names_the_argument(kwargs, error, word):
     args = {"activation": "relu", "hidden": 3, "chains": 2, **kwargs}
-    with pytest.raises(ValueError, match=word):
+    with pytest.raises(error, match=word):
         gradient_throughput(args.pop("activation"), args.pop("hidden"), args.pop("chains"), **args)
 
 
