@@ -37,8 +37,12 @@ book: $(STAMP)
 	$(BIN)/python tools/build_book.py
 	@echo "Open $(abspath _build/html/index.html) in a browser."
 
+# On every core (pytest-xdist): each test file, and each notebook with its one kernel, stays on
+# one worker (--dist loadscope, as nbval requires); the strict book build in tests/test_book.py
+# executes the chapters side by side too (tools/build_book.py --jobs).
 test: $(STAMP)
-	$(BIN)/python -m pytest --nbval-lax --nbval-cell-timeout=150 --doctest-modules tests hmc_lite book
+	$(BIN)/python -m pytest -n auto --dist loadscope --nbval-lax --nbval-cell-timeout=300 \
+		--doctest-modules tests hmc_lite book
 
 # Side by side with JAX when it is installed (pip install '.[jax]'); NumPy's BLAS runs with one
 # thread (batched gradients gain nothing from more). Saved, with the machine, for the book's appendix.
