@@ -48,6 +48,7 @@ from .models import (
     get_activation,
     kinked_product_potential,
     mlp_potential,
+    product_potential,
 )
 from .potential import Potential, ValueAndGrad, WhitenedPotential
 from .scaling import (
@@ -107,6 +108,7 @@ __all__ = [
     "optimal_scale",
     "Potential",
     "predicted_acceptance",
+    "product_potential",
     "rhat",
     "run_grid",
     "sample",

@@ -224,6 +224,42 @@ def _steps_for(step_size: np.ndarray, path_length: np.ndarray | None, fixed: np.
     return np.clip(np.rint(path_length / step_size), 1, max_n_steps).astype(int)
 
 
+def _check_schedule(
+    step_size: float | np.ndarray,
+    target_accept: float | np.ndarray,
+    n_steps: int | np.ndarray | None,
+    path_length: float | np.ndarray | None,
+    max_n_steps: int,
+    chains: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None, int]:
+    """The checked per-chain settings of :func:`adapt_step_size` and :func:`adapt_diagonal_mass`.
+
+    Returns ``(eps0, delta, fixed_steps, lengths, max_n_steps)``, each of the
+    first four of shape ``(chains,)`` (``fixed_steps`` or ``lengths`` is
+    ``None``: exactly one of ``n_steps`` and ``path_length`` is given).
+    """
+    eps0 = check_per_chain(step_size, "step_size", chains)
+    if not np.all(np.isfinite(eps0)) or np.any(eps0 <= 0):
+        raise ValueError(f"step_size must be positive and finite; got {step_size!r}")
+    delta = check_per_chain(target_accept, "target_accept", chains)
+    if not np.all((delta > 0) & (delta < 1)):
+        raise ValueError(
+            f"target_accept must lie strictly between 0 and 1; got {target_accept!r}"
+        )
+    if (n_steps is None) == (path_length is None):
+        raise ValueError(
+            "give exactly one of n_steps (fixed L) and path_length (fixed T = L * eps)"
+        )
+    fixed_steps = None if n_steps is None else check_n_steps(n_steps, chains)
+    lengths = None
+    if path_length is not None:
+        lengths = check_per_chain(path_length, "path_length", chains)
+        if not np.all(np.isfinite(lengths)) or np.any(lengths <= 0):
+            raise ValueError(f"path_length must be positive and finite; got {path_length!r}")
+        max_n_steps = check_int(max_n_steps, "max_n_steps")
+    return eps0, delta, fixed_steps, lengths, max_n_steps
+
+
 def adapt_step_size(
     potential: Potential,
     initial_position: np.ndarray,
@@ -331,22 +367,9 @@ def adapt_step_size(
     state = init_state(potential, initial_position)
     chains = state.position.shape[0]
 
-    eps0 = check_per_chain(step_size, "step_size", chains)
-    if not np.all(np.isfinite(eps0)) or np.any(eps0 <= 0):
-        raise ValueError(f"step_size must be positive and finite; got {step_size!r}")
-    delta = check_per_chain(target_accept, "target_accept", chains)
-    if not np.all((delta > 0) & (delta < 1)):
-        raise ValueError(f"target_accept must lie strictly between 0 and 1; got {target_accept!r}")
-
-    if (n_steps is None) == (path_length is None):
-        raise ValueError("give exactly one of n_steps (fixed L) and path_length (fixed T = L * eps)")
-    fixed_steps = None if n_steps is None else check_n_steps(n_steps, chains)
-    lengths = None
-    if path_length is not None:
-        lengths = check_per_chain(path_length, "path_length", chains)
-        if not np.all(np.isfinite(lengths)) or np.any(lengths <= 0):
-            raise ValueError(f"path_length must be positive and finite; got {path_length!r}")
-        max_n_steps = check_int(max_n_steps, "max_n_steps")
+    eps0, delta, fixed_steps, lengths, max_n_steps = _check_schedule(
+        step_size, target_accept, n_steps, path_length, max_n_steps, chains
+    )
 
     index = _group_index(groups, chains)
     k = int(index.max()) + 1
@@ -559,21 +582,9 @@ def adapt_diagonal_mass(
     state = init_state(potential, initial_position)
     chains, dim = state.position.shape
 
-    eps0 = check_per_chain(step_size, "step_size", chains)
-    if not np.all(np.isfinite(eps0)) or np.any(eps0 <= 0):
-        raise ValueError(f"step_size must be positive and finite; got {step_size!r}")
-    delta = check_per_chain(target_accept, "target_accept", chains)
-    if not np.all((delta > 0) & (delta < 1)):
-        raise ValueError(f"target_accept must lie strictly between 0 and 1; got {target_accept!r}")
-    if (n_steps is None) == (path_length is None):
-        raise ValueError("give exactly one of n_steps (fixed L) and path_length (fixed T = L * eps)")
-    fixed_steps = None if n_steps is None else check_n_steps(n_steps, chains)
-    lengths = None
-    if path_length is not None:
-        lengths = check_per_chain(path_length, "path_length", chains)
-        if not np.all(np.isfinite(lengths)) or np.any(lengths <= 0):
-            raise ValueError(f"path_length must be positive and finite; got {path_length!r}")
-        max_n_steps = check_int(max_n_steps, "max_n_steps")
+    eps0, delta, fixed_steps, lengths, max_n_steps = _check_schedule(
+        step_size, target_accept, n_steps, path_length, max_n_steps, chains
+    )
 
     index = _group_index(groups, chains)
     k = int(index.max()) + 1

@@ -21,9 +21,9 @@ from ._validation import check_int, check_positions, check_positive_float, check
 from .potential import Potential
 
 __all__ = [
-    "ess", "rhat", "AcceptanceSummary", "acceptance_summary", "mcse_mean", "stability_limit",
+    "ess", "ess_per_gradient", "rhat", "AcceptanceSummary", "acceptance_summary", "mcse_mean", "stability_limit",
     "t_interval", "ModeSummary", "mode_summary", "PairedDifference", "paired_difference",
-    "HolmResult", "holm",
+    "HolmResult", "holm", "mean_pm_se",
 ]
 
 
@@ -97,6 +97,20 @@ def ess(x: np.ndarray) -> np.ndarray:
     tau = np.maximum(tau, 1.0 / np.log10(m * n))
     out = m * n / tau
     return np.where(np.isfinite(var_plus) & (var_plus > 0), out, np.nan)
+
+
+def ess_per_gradient(x: np.ndarray, n_gradients: float, per: float = 1000.0) -> float:
+    """Effective samples per ``per`` gradient evaluations: ``per * mean(ess(x)) / n_gradients``.
+
+    ``x`` holds draws of shape ``(chains, draws)`` or ``(chains, draws, k)`` (the
+    ESS is averaged over the ``k`` quantities); ``n_gradients`` is the number of
+    gradient evaluations spent drawing them, over all their chains. This is
+    the efficiency the book compares samplers by: the cost of an effective
+    sample in the unit that dominates the run time.
+    """
+    n_gradients = check_positive_float(n_gradients, "n_gradients")
+    per = check_positive_float(per, "per")
+    return float(per * ess(x).mean() / n_gradients)
 
 
 def rhat(x: np.ndarray) -> np.ndarray:
@@ -466,3 +480,20 @@ def holm(p_values: np.ndarray, alpha: float = 0.05) -> HolmResult:
     adjusted[order] = np.maximum.accumulate(scaled)
     return HolmResult(adjusted, adjusted <= alpha)
 
+
+def mean_pm_se(values: np.ndarray, scale: float = 1.0, digits: int = 2) -> str:
+    """``"mean ± standard error"`` of one value per mode (each value is a replicate).
+
+    The values are multiplied by ``scale`` first; both numbers are written with
+    ``digits`` decimals. The standard error is that of :func:`mode_summary`
+    (the sample standard deviation over ``sqrt(n)``).
+
+    Examples
+    --------
+    >>> mean_pm_se([0.5, 0.7, 0.6])
+    '0.60 ± 0.06'
+    """
+    digits = check_int(digits, "digits", 0)
+    v = float(scale) * np.asarray(values, dtype=float)
+    s = mode_summary(v, np.arange(v.size))
+    return f"{s.mean:.{digits}f} ± {s.standard_error:.{digits}f}"

@@ -6,6 +6,7 @@ knows about samplers or plots.
 
 from __future__ import annotations
 
+import numbers
 import threading
 
 from typing import Callable, NamedTuple, Sequence
@@ -14,7 +15,7 @@ import autograd.numpy as anp
 import numpy as np
 from autograd.extend import defvjp, primitive
 
-from ._validation import check_int, check_rng
+from ._validation import _is_bool, check_int, check_rng
 from .potential import Potential, ValueAndGrad, check_positions
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "get_activation",
     "gaussian_potential",
     "kinked_product_potential",
+    "product_potential",
     "MLPPotential",
     "mlp_potential",
 ]
@@ -241,22 +243,52 @@ def gaussian_potential(cov: np.ndarray, mean: np.ndarray | None = None) -> Poten
     return Potential(U, dim=d, name="gaussian")
 
 
+def product_potential(
+    V: Callable[[np.ndarray], np.ndarray],
+    dV: Callable[[np.ndarray], np.ndarray],
+    dim: int,
+    name: str = "",
+) -> Potential:
+    """The potential ``U(q) = sum_i V(q_i)`` of a product target, with ``V'`` in closed form.
+
+    ``V`` and ``dV`` act elementwise on NumPy arrays. The gradient is ``dV(q)``
+    handed to autograd as the derivative of a single primitive, so autograd
+    does not trace ``V``: on large batches (thousands of chains in thousands of
+    dimensions) this is several times faster than differentiating ``V``.
+
+    Examples
+    --------
+    >>> pot = product_potential(lambda x: 0.5 * x * x, lambda x: x, dim=2)
+    >>> v, g = pot.value_and_grad(np.array([[1.0, 2.0]]))
+    >>> float(v[0]), g.tolist()
+    (2.5, [[1.0, 2.0]])
+    """
+    if not callable(V) or not callable(dV):
+        raise TypeError("V and dV must be callable")
+    dim = check_int(dim, "dim")
+
+    @primitive
+    def U(q):
+        return np.sum(V(q), axis=1)
+
+    defvjp(U, lambda ans, q: lambda g: g[:, None] * dV(q))
+    return Potential(U, dim=dim, name=name)
+
+
 def kinked_product_potential(dim: int, jump: float = 2.0) -> Potential:
     """Product target with ``V(x) = x^2 / 2 + (jump / 2) |x|`` in each coordinate.
 
     ``V'`` jumps by ``jump`` at 0: with the default ``jump = 2`` this is
-    ``x^2/2 + |x|``. The derivative of ``|x|`` at 0 is taken as 0.
+    ``x^2/2 + |x|``. The derivative of ``|x|`` at 0 is taken as 0. The
+    gradient is computed in closed form (:func:`product_potential`).
     """
-    if int(dim) != dim or dim < 1:
-        raise ValueError(f"dim must be a positive integer; got {dim!r}")
-    if not np.isfinite(jump) or jump < 0:
+    dim = check_int(dim, "dim")
+    if _is_bool(jump) or not isinstance(jump, numbers.Real) or not np.isfinite(jump) or jump < 0:
         raise ValueError(f"jump must be non-negative and finite; got {jump!r}")
     half = 0.5 * float(jump)
-
-    def U(q):
-        return anp.sum(0.5 * q**2 + half * anp.abs(q), axis=1)
-
-    return Potential(U, dim=int(dim), name=f"kinked product (jump={jump})")
+    return product_potential(lambda x: 0.5 * x * x + half * np.abs(x),
+                             lambda x: x + half * np.sign(x),
+                             dim, f"kinked product (jump={jump})")
 
 
 # ---------------------------------------------------------------------------
@@ -587,6 +619,31 @@ class MLPPotential(Potential):
         theta = check_positions(theta, "theta", self.dim)
         _, pre = self._forward(theta, self._inputs(x), keep_pre=True)
         return [np.asarray(z) for z in pre]
+
+    def kink_crossings(self, positions: np.ndarray, x: np.ndarray | None = None) -> np.ndarray:
+        """Kink surfaces crossed by each step of each chain's path.
+
+        ``positions`` has shape ``(chains, n_points, dim)`` (e.g.
+        :attr:`~hmc_lite.LeapfrogPath.positions`). Returns integers of shape
+        ``(chains, n_points - 1)``: for each step, the number of pairs
+        (hidden unit, data point), over all hidden layers, whose
+        pre-activation ``z`` (see :meth:`pre_activations`) is on one side of 0
+        at the start of the step and on the other at its end; a unit is *on*
+        where ``z > 0``. For the ReLU family these are crossings of the
+        surfaces where the potential is not differentiable. Sum over the
+        last axis for the crossings of a whole path.
+        """
+        path = np.asarray(positions, dtype=float)
+        if path.ndim != 3 or path.shape[1] < 1 or path.shape[2] != self.dim:
+            raise ValueError(
+                f"positions must have shape (chains, n_points, {self.dim}); got {path.shape}"
+            )
+        counts = np.zeros((path.shape[0], path.shape[1] - 1), dtype=int)
+        for c, points in enumerate(path):  # one chain at a time: (n_points, n, width) per layer
+            for z in self.pre_activations(points, x):
+                on = z > 0
+                counts[c] += (on[1:] != on[:-1]).sum(axis=(1, 2))
+        return counts
 
     def prior_draw(self, chains: int, *, rng: np.random.Generator) -> np.ndarray:
         """Draw ``chains`` parameter vectors from the prior ``N(0, prior_sd^2 I)``."""

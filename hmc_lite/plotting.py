@@ -29,6 +29,9 @@ __all__ = [
     "use_style",
     "ACTIVATION_COLORS",
     "activation_color",
+    "ACTIVATION_LABELS",
+    "activation_label",
+    "log_axis",
     "enable_figure_display",
     "enable_number_display",
     "show",
@@ -49,6 +52,40 @@ def activation_color(name: str) -> str:
         return ACTIVATION_COLORS[name]
     except KeyError:
         raise ValueError(f"no colour for {name!r}; known: {sorted(ACTIVATION_COLORS)}") from None
+
+
+#: How figures, tables and printed lines name each activation.
+ACTIVATION_LABELS = {
+    "sigmoid": "sigmoid",
+    "relu": "ReLU",
+    "leaky_relu": "leaky ReLU",
+    "tanh": "tanh",
+    "softplus": "softplus",
+}
+
+
+def activation_label(name: str) -> str:
+    """The book's label for an activation (``"relu"`` is written ``"ReLU"``)."""
+    try:
+        return ACTIVATION_LABELS[name]
+    except KeyError:
+        raise ValueError(f"no label for {name!r}; known: {sorted(ACTIVATION_LABELS)}") from None
+
+
+def log_axis(ax, ticks, labels=None, *, axis: str = "x") -> None:  # noqa: ANN001 - an Axes
+    """Make ``axis`` of ``ax`` logarithmic with the given ticks written plainly.
+
+    Tick labels are ``labels``, by default the ticks in ``:g`` format (``0.5``,
+    ``1``, ``2`` rather than powers of ten), and the minor ticks of that axis
+    are removed: a step-size or dimension axis reads best this way.
+    """
+    if axis not in ("x", "y"):
+        raise ValueError(f"axis must be 'x' or 'y'; got {axis!r}")
+    ticks = list(ticks)
+    labels = [f"{t:g}" for t in ticks] if labels is None else list(labels)
+    getattr(ax, f"set_{axis}scale")("log")
+    getattr(ax, f"set_{axis}ticks")(ticks, labels)
+    getattr(ax, f"{axis}axis").set_minor_locator(mpl.ticker.NullLocator())
 
 
 def enable_figure_display() -> bool:

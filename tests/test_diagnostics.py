@@ -172,3 +172,24 @@ def test_the_stability_limit_is_where_leapfrog_starts_to_explode():
     start = np.tile([[0.0, 0.0, 1.0]], (2, 1))
     end = hmc_lite.leapfrog(pot, start, np.zeros((2, 3)), np.array([0.099, 0.101]), 200)
     assert abs(end.position[0, 2]) < 10 and abs(end.position[1, 2]) > 1e3
+
+
+def test_ess_per_gradient_is_the_mean_ess_per_thousand_gradients():
+    from hmc_lite.diagnostics import ess_per_gradient
+
+    x = np.random.default_rng(5).standard_normal((4, 200, 3))
+    assert ess_per_gradient(x, 8000) == pytest.approx(1e3 * hmc_lite.ess(x).mean() / 8000, rel=1e-15)
+    assert ess_per_gradient(x, 8000, per=1.0) == pytest.approx(hmc_lite.ess(x).mean() / 8000)
+    with pytest.raises(ValueError, match="n_gradients"):
+        ess_per_gradient(x, 0)
+
+
+def test_mean_pm_se_writes_the_mode_summary():
+    from hmc_lite.diagnostics import mean_pm_se, mode_summary
+
+    values = np.array([0.012, 0.015, 0.011, 0.019])
+    s = mode_summary(1e3 * values, np.arange(4))
+    assert mean_pm_se(values, 1e3, 3) == f"{s.mean:.3f} ± {s.standard_error:.3f}"
+    assert mean_pm_se([1.0, 2.0, 3.0], digits=0) == "2 ± 1"
+    with pytest.raises(ValueError, match="digits"):
+        mean_pm_se(values, digits=-1)

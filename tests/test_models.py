@@ -372,3 +372,70 @@ def test_threads_sharing_one_potential_get_the_right_gradients(widths, chain_blo
         np.testing.assert_array_equal(a.gradient, b.gradient)
     clone = copy.deepcopy(pot)  # the per-thread scratch space is not copied, but rebuilt
     np.testing.assert_array_equal(clone.value_and_grad(batches[0]).gradient, serial[0].gradient)
+
+
+# ---------------------------------------------------------------------------
+# Kink crossings and product potentials
+# ---------------------------------------------------------------------------
+
+
+def _brute_force_crossings(pot, positions):
+    """Kink crossings counted point by point, unit by unit (slow and plain)."""
+    chains, n_points, _ = positions.shape
+    out = np.zeros((chains, n_points - 1), dtype=int)
+    for c in range(chains):
+        for k in range(n_points - 1):
+            before = pot.pre_activations(positions[c, k][None])
+            after = pot.pre_activations(positions[c, k + 1][None])
+            for z0, z1 in zip(before, after):
+                for i in range(z0.shape[1]):
+                    for j in range(z0.shape[2]):
+                        out[c, k] += (z0[0, i, j] > 0) != (z1[0, i, j] > 0)
+    return out
+
+
+@pytest.mark.parametrize("widths", [[1, 4, 1], [1, 3, 2, 1]])
+def test_kink_crossings_match_a_brute_force_count(widths):
+    rng = np.random.default_rng(11)
+    x = rng.uniform(-2, 2, (6, 1))
+    pot = mlp_potential(x, np.sin(x[:, 0]), widths, "relu")
+    positions = rng.standard_normal((3, 5, pot.dim))
+    counts = pot.kink_crossings(positions)
+    assert counts.shape == (3, 4) and counts.dtype.kind == "i"
+    np.testing.assert_array_equal(counts, _brute_force_crossings(pot, positions))
+    assert counts.sum() > 0
+
+
+def test_kink_crossings_of_a_hand_made_path():
+    # [1, 1, 1]: theta = (w1, b1, w2, b2); one data point x = 1, pre-activation w1 + b1
+    pot = mlp_potential(np.ones((1, 1)), np.zeros(1), [1, 1, 1], "relu")
+    path = np.array([[[1.0, -2.0, 1.0, 0.0], [1.0, 0.0, 1.0, 0.0], [1.0, -0.5, 1.0, 0.0],
+                      [1.0, -3.0, 1.0, 0.0]]])
+    # z = -1, 1, 0.5, -2: on at points 2 and 3 only
+    np.testing.assert_array_equal(pot.kink_crossings(path), [[1, 0, 1]])
+    with pytest.raises(ValueError, match="positions"):
+        pot.kink_crossings(path[0])
+
+
+def test_product_potential_has_the_closed_form_gradient():
+    pot = hmc_lite.product_potential(lambda x: np.cosh(x), lambda x: np.sinh(x), dim=3)
+    q = np.array([[0.5, -1.0, 2.0], [0.0, 0.1, -0.3]])
+    vg = pot.value_and_grad(q)
+    np.testing.assert_allclose(vg.value, np.cosh(q).sum(axis=1))
+    np.testing.assert_allclose(vg.gradient, np.sinh(q))
+    with pytest.raises(TypeError, match="dim"):
+        hmc_lite.product_potential(np.cosh, np.sinh, dim=2.5)
+
+
+def test_kinked_product_potential_agrees_with_autograd():
+    q = np.random.default_rng(3).standard_normal((5, 7))
+    fast = hmc_lite.kinked_product_potential(7, jump=3.0).value_and_grad(q)
+    slow = Potential(lambda z: anp.sum(0.5 * z**2 + 1.5 * anp.abs(z), axis=1), dim=7)
+    ref = slow.value_and_grad(q)
+    np.testing.assert_allclose(fast.value, ref.value, rtol=1e-14)
+    np.testing.assert_allclose(fast.gradient, ref.gradient, rtol=1e-14)
+    np.testing.assert_array_equal(
+        hmc_lite.kinked_product_potential(2).value_and_grad(np.zeros((1, 2))).gradient, 0.0
+    )
+    with pytest.raises(ValueError, match="jump"):
+        hmc_lite.kinked_product_potential(2, jump=-1.0)

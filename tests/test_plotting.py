@@ -81,3 +81,26 @@ def test_use_style_enables_number_display(shell):
     shell.display_formatter.formatters["text/plain"].pop(np.float32, None)
     plotting.use_style()
     assert format_display_data(np.float32(0.5))[0]["text/plain"] == "0.5"
+
+
+def test_activation_labels_cover_every_activation_and_refuse_others():
+    from hmc_lite import ACTIVATIONS
+
+    assert set(ACTIVATIONS) <= set(plotting.ACTIVATION_LABELS)
+    assert plotting.activation_label("relu") == "ReLU"
+    with pytest.raises(ValueError, match="swish"):
+        plotting.activation_label("swish")
+
+
+@pytest.mark.parametrize("axis", ["x", "y"])
+def test_log_axis_writes_its_ticks_plainly(axis):
+    fig, ax = plt.subplots()
+    ax.plot([0.3, 3.0], [0.3, 3.0])
+    plotting.log_axis(ax, [0.5, 1.0, 2], axis=axis)
+    which = getattr(ax, f"{axis}axis")
+    assert getattr(ax, f"get_{axis}scale")() == "log"
+    assert [t.get_text() for t in which.get_ticklabels()] == ["0.5", "1", "2"]
+    assert len(which.get_minorticklocs()) == 0
+    with pytest.raises(ValueError, match="axis"):
+        plotting.log_axis(ax, [1], axis="z")
+    plt.close(fig)
