@@ -8,7 +8,7 @@ array of the wrong shape, two gradients per leapfrog step), the message names th
 ========================================  ======================================================
 check                                     the function it checks (signature in the exercise)
 ========================================  ======================================================
-:func:`check_symplectic_euler` (ch. 1)    ``symplectic_euler(grad_U, q, p, eps, L) -> (q, p)``
+:func:`check_symplectic_euler` (ch. 1)    ``my_symplectic_euler(grad_U, q, p, eps, L) -> (q, p)``
 :func:`check_integrator` (ch. 2)          ``my_leapfrog(grad_U, q, p, eps, L) -> (q, p)``
 :func:`check_gradient_jump` (ch. 3)       ``gradient_jump(w2_j, f_i, y_i, x_i, sigma_y)``
 :func:`check_kink_error` (ch. 4)          ``predicted_kink_error(q, v, n, eps, J)``
@@ -18,7 +18,7 @@ check                                     the function it checks (signature in t
 :func:`check_rmse` (ch. 8)                ``rmse_original_units(mse, y_sd)``
 :func:`check_mean_acceptance` (ch. 9)     ``mean_acceptance(delta_H)``
 :func:`check_accepted_distance` (ch. 10)  ``accepted_distance(ell, kappa, k)``
-:func:`check_softplus` (ch. 11)           ``softplus(z, beta)``
+:func:`check_softplus` (ch. 11)           ``my_softplus(z, beta)``
 ========================================  ======================================================
 
 :func:`check_integrator` takes a function with the signature
@@ -471,7 +471,7 @@ def _finish(name: str, cases: int, failures: list[str], raise_on_failure: bool,
 
 
 def check_symplectic_euler(step_fn: StepFn, *, raise_on_failure: bool = True) -> CheckReport:
-    """Check ``symplectic_euler(grad_U, q, p, eps, L) -> (q, p)`` (exercise 1.4).
+    """Check ``my_symplectic_euler(grad_U, q, p, eps, L) -> (q, p)`` (exercise 1.4).
 
     ``L`` steps of symplectic Euler: a kick ``p = p - eps * grad_U(q)`` followed by a drift
     ``q = q + eps * p``, with exactly one gradient evaluation per step; ``q`` and ``p`` are

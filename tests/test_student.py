@@ -1,0 +1,163 @@
+"""The student edition (tools/student.py, `make student`) end to end.
+
+Two chapters are turned into student notebooks, a correct and a wrong answer are written into
+the graded cell, and the notebooks are executed with nbclient: the check passes for the
+correct answer and fails, with a hint, for the wrong one; an untouched student notebook still
+runs top to bottom. And no solution text of any chapter remains in its student notebook.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+
+import student  # noqa: E402 - tools/ is not a package
+
+STUB = "# YOUR CODE HERE\n    raise NotImplementedError()"
+
+ANSWERS = {  # chapter: (correct body, wrong body, words of the hint for the wrong one)
+    "02_leapfrog": (
+        """p = p - 0.5 * eps * grad_U(q)
+    for i in range(L):
+        q = q + eps * p
+        p = p - (eps if i < L - 1 else 0.5 * eps) * grad_U(q)
+    return q, p""",
+        """for _ in range(L):  # two gradients per step
+        p = p - 0.5 * eps * grad_U(q)
+        q = q + eps * p
+        p = p - 0.5 * eps * grad_U(q)
+    return q, p""",
+        "gradient evaluations"),
+    "10_conclusions": (
+        """from scipy.special import ndtr
+    return ell * 2 * ndtr(-np.sqrt(kappa) * ell**k / 2)""",
+        """from scipy.special import ndtr
+    return ell * 2 * ndtr(-kappa * ell**k / 2)""",
+        "kappa is the constant of the variance"),
+}
+
+
+def _text(cell: dict) -> str:
+    return "".join(cell["source"])
+
+
+def _cell(nb: dict, tag: str) -> dict:
+    (cell,) = [c for c in nb["cells"] if tag in c["metadata"].get("tags", [])]
+    return cell
+
+
+def _execute(nb: dict) -> dict:
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    node = nbformat.reads(json.dumps(nb), as_version=4)
+    nbclient.NotebookClient(node, timeout=300, kernel_name="python3",
+                            resources={"metadata": {"path": str(ROOT / "book")}}).execute()
+    return json.loads(nbformat.writes(node))
+
+
+def _errors(cell: dict) -> list[dict]:
+    return [o for o in cell.get("outputs", []) if o["output_type"] == "error"]
+
+
+@pytest.fixture(scope="module")
+def edition(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("student")
+    assert student.main(["--out", str(out)]) == 0
+    return out
+
+
+@pytest.mark.parametrize("chapter", sorted(ANSWERS))
+def test_checks_pass_a_correct_answer_and_fail_a_wrong_one(edition, chapter):
+    nb = json.loads((edition / f"{chapter}.ipynb").read_text(encoding="utf-8"))
+    answer = _cell(nb, "graded-answer")
+    assert STUB in _text(answer) and "BEGIN SOLUTION" not in _text(answer)
+    correct, wrong, hint = ANSWERS[chapter]
+    for body, passes in ((correct, True), (wrong, False)):
+        answer["source"] = _text(answer).replace(STUB, body).splitlines(keepends=True)
+        done = _execute(nb)
+        answer["source"] = _text(answer).replace(body, STUB).splitlines(keepends=True)
+        check = _cell(done, "graded-check")
+        other = [e for c in done["cells"] if c is not check for e in _errors(c)]
+        assert not other, other  # the rest of the chapter runs
+        if passes:
+            assert not _errors(check), _errors(check)
+        else:
+            (error,) = _errors(check)
+            assert error["ename"] == "AssertionError" and hint in error["evalue"], error
+
+
+def test_an_untouched_student_notebook_runs_top_to_bottom(edition):
+    nb = json.loads((edition / "10_conclusions.ipynb").read_text(encoding="utf-8"))
+    done = _execute(nb)
+    errors = {c["id"]: _errors(c) for c in done["cells"] if _errors(c)}
+    assert list(errors) == ["ch10-graded-check"], errors
+    assert "not implemented yet" in errors["ch10-graded-check"][0]["evalue"]
+    runtime = done["cells"][-1]
+    assert runtime["cell_type"] == "code" and "runtime" in _text(runtime)  # reached the end
+
+
+def _solution_lines(nb: dict) -> set[str]:
+    """Lines (25 characters or more) that appear only in the solutions of a chapter."""
+    inside, outside, in_solution = set(), set(), False
+    for cell in nb["cells"]:
+        text = _text(cell)
+        if "{solution-start}" in text:
+            in_solution = True
+        if "graded-answer" in cell["metadata"].get("tags", []):
+            region = re.search(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", text, re.S)
+            outside.update(line.strip() for line in text.replace(region.group(0), "").splitlines())
+            lines, target = region.group(1).splitlines(), inside
+        elif "graded-check" in cell["metadata"].get("tags", []):
+            lines, target = text.splitlines(), outside
+        else:
+            lines, target = text.splitlines(), inside if in_solution else outside
+        target.update(line.strip() for line in lines
+                      if len(line.strip()) >= 25 and not line.startswith("```"))
+        if "{solution-end}" in text:
+            in_solution = False
+    return inside - outside
+
+
+def test_no_solution_text_remains_in_any_student_notebook(edition):
+    chapters = student.chapters_with_exercises(ROOT / "book")
+    assert len(chapters) >= 11
+    for path in chapters:
+        book = json.loads(path.read_text(encoding="utf-8"))
+        solutions = _solution_lines(book)
+        assert len(solutions) > 5, path.name
+        release = (edition / path.name).read_text(encoding="utf-8")
+        nb = json.loads(release)
+        text = "\n".join(_text(c) for c in nb["cells"])
+        lines = {line.strip() for line in text.splitlines()}
+        leaked = [line for line in solutions if line in lines]
+        assert not leaked, (path.name, leaked[:3])
+        for word in ("{solution-start}", "{solution-end}", "BEGIN SOLUTION"):
+            assert word not in text, (path.name, word)
+        ids = [c["id"] for c in nb["cells"]]
+        assert len(ids) == len(set(ids)), path.name
+        graded = [c for c in nb["cells"] if "nbgrader" in c["metadata"]]
+        assert any(c["metadata"]["nbgrader"].get("points") for c in graded), path.name
+        assert all(not c.get("outputs") for c in nb["cells"] if c["cell_type"] == "code")
+        # the nbgrader source keeps the solutions, between the markers
+        source = json.loads((edition / "source" / path.name).read_text(encoding="utf-8"))
+        source_text = "\n".join(_text(c) for c in source["cells"])
+        assert all(line in source_text for line in solutions), path.name
+
+
+def test_every_exercise_has_its_statement_and_solution_in_separate_tagged_cells():
+    for path in student.chapters_with_exercises(ROOT / "book"):
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        for cell in nb["cells"]:
+            text, tags = _text(cell), cell["metadata"].get("tags", [])
+            if "{exercise-start}" in text:
+                assert "exercise" in tags and "{solution-" not in text, (path.name, cell["id"])
+            if "{solution-start}" in text or "{solution-end}" in text:
+                assert "solution" in tags and "{exercise-" not in text, (path.name, cell["id"])
+        assert sum("graded-check" in c["metadata"].get("tags", []) for c in nb["cells"]) >= 1, path.name
