@@ -24,6 +24,8 @@ help:
 	@echo "make bench  - gradient evaluations per second of the BNN potential, against JAX if installed"
 	@echo "make robustness - re-run every chapter with seeds 1-5; results in results/robustness.json"
 	@echo "make clean  - remove the built book and the execution cache"
+	@echo "make student - solution-free chapters (nbgrader convention) in _build/student"
+	@echo "make colab  - chapters as plain Jupyter notebooks for Colab in _build/colab"
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,3 +56,11 @@ robustness: $(STAMP)
 
 clean:
 	rm -rf _build
+
+# The student edition (book/instructors.md): solutions removed, nbgrader stubs and checks.
+student: $(STAMP)
+	$(BIN)/python tools/student.py --out _build/student
+
+# Notebooks for Colab: MyST directives and roles as plain Markdown, standard LaTeX only.
+colab: $(STAMP)
+	$(BIN)/python tools/colab.py --out _build/colab
