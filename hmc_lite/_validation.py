@@ -52,7 +52,9 @@ def check_rng(rng: object) -> np.random.Generator:
     return rng
 
 
-def check_int(value: object, name: str, minimum: int = 1, maximum: int | None = None) -> int:
+def check_int(
+    value: object, name: str, minimum: int = 1, maximum: int | None = None
+) -> int:
     """Return ``value`` as an ``int`` in ``[minimum, maximum]``.
 
     Python and NumPy integers are accepted, and so are floats with an integral
@@ -99,7 +101,9 @@ def check_probability(value: object, name: str) -> float:
     return v
 
 
-def check_positions(q: object, name: str = "position", dim: int | None = None) -> np.ndarray:
+def check_positions(
+    q: object, name: str = "position", dim: int | None = None
+) -> np.ndarray:
     """Return ``q`` as a finite float array of shape ``(chains, dim)``.
 
     Raises
@@ -112,25 +116,37 @@ def check_positions(q: object, name: str = "position", dim: int | None = None) -
         columns, or holds non-finite values.
     """
     kind = np.asarray(q).dtype.kind
-    if kind not in "iufO":  # refuses bool, complex, strings (also numeric ones) and dates
-        raise TypeError(f"{name} must be a real numeric array, got dtype {np.asarray(q).dtype}")
+    # refuses bool, complex, strings (also numeric ones) and dates
+    if kind not in "iufO":
+        raise TypeError(
+            f"{name} must be a real numeric array, got dtype {np.asarray(q).dtype}"
+        )
     try:
         arr = np.asarray(q, dtype=float)
     except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} must be a numeric array, got {type(q).__name__}") from err
+        raise TypeError(
+            f"{name} must be a numeric array, got {type(q).__name__}"
+        ) from err
     if arr.ndim != 2:
-        raise ValueError(f"{name} must have shape (chains, dim); got an array with shape {arr.shape}")
+        raise ValueError(
+            f"{name} must have shape (chains, dim); got an array with shape {arr.shape}"
+        )
     if arr.shape[0] < 1 or arr.shape[1] < 1:
-        raise ValueError(f"{name} must have at least one chain and one dimension; got {arr.shape}")
+        raise ValueError(
+            f"{name} must have at least one chain and one dimension; got {arr.shape}"
+        )
     if dim is not None and arr.shape[1] != dim:
-        raise ValueError(f"{name} must have {dim} columns (the potential's dim); got {arr.shape[1]}")
+        raise ValueError(
+            f"{name} must have {dim} columns (the potential's dim); got {arr.shape[1]}"
+        )
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be finite; it contains NaN or infinite values")
     return arr
 
 
 def check_state(state: object, dim: int) -> int:
-    """Check a sampler state (position, potential energy, gradient) and return its number of chains.
+    """Check a sampler state (position, potential energy, gradient) and return its
+    number of chains.
 
     ``state`` is an :class:`~hmc_lite.kernel.HMCState` or anything with the same
     three fields; the position must be a finite ``(chains, dim)`` array and the
@@ -138,9 +154,13 @@ def check_state(state: object, dim: int) -> int:
     ``(chains, dim)``. Raises ``ValueError`` naming ``state`` otherwise.
     """
     q = check_positions(state.position, "state.position", dim)
-    if np.shape(state.potential_energy) != (q.shape[0],) or np.shape(state.gradient) != q.shape:
+    if (
+        np.shape(state.potential_energy) != (q.shape[0],)
+        or np.shape(state.gradient) != q.shape
+    ):
         raise ValueError(
-            "state must hold the potential energy (chains,) and gradient (chains, dim) at its "
+            "state must hold the potential energy (chains,) and gradient (chains, dim) "
+            "at its "
             "position; build it with init_state"
         )
     return q.shape[0]
@@ -154,11 +174,15 @@ def check_float_array(value: object, name: str) -> np.ndarray:
     caller's.
     """
     if _is_bool(value) or np.asarray(value).dtype.kind not in "iufO":
-        raise TypeError(f"{name} must be a number or an array of numbers; got {value!r}")
+        raise TypeError(
+            f"{name} must be a number or an array of numbers; got {value!r}"
+        )
     try:
         return np.asarray(value, dtype=float)
     except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} must be a number or an array of numbers; got {value!r}") from err
+        raise TypeError(
+            f"{name} must be a number or an array of numbers; got {value!r}"
+        ) from err
 
 
 def check_per_chain(value: object, name: str, chains: int) -> np.ndarray:
@@ -169,12 +193,17 @@ def check_per_chain(value: object, name: str, chains: int) -> np.ndarray:
     """
     arr = check_float_array(value, name)
     if arr.ndim > 1 or (arr.ndim == 1 and arr.shape[0] != chains):
-        raise ValueError(f"{name} must be a scalar or have shape ({chains},); got shape {arr.shape}")
+        raise ValueError(
+            f"{name} must be a scalar or have shape ({chains},); got shape {arr.shape}"
+        )
     return np.broadcast_to(arr, (chains,)).copy()
 
 
-def check_inverse_mass(inverse_mass: np.ndarray | None, chains: int, dim: int) -> np.ndarray | None:
-    """Return the diagonal inverse mass as an array of shape ``(chains, dim)``, or ``None``.
+def check_inverse_mass(
+    inverse_mass: np.ndarray | None, chains: int, dim: int
+) -> np.ndarray | None:
+    """Return the diagonal inverse mass as an array of shape ``(chains, dim)``, or
+    ``None``.
 
     ``inverse_mass`` is ``None`` (unit mass), shape ``(dim,)`` (shared by all
     chains) or shape ``(chains, dim)``; its entries must be positive and
@@ -183,39 +212,55 @@ def check_inverse_mass(inverse_mass: np.ndarray | None, chains: int, dim: int) -
     if inverse_mass is None:
         return None
     if _is_bool(inverse_mass):
-        raise TypeError(f"inverse_mass must be an array of numbers or None; got {inverse_mass!r}")
+        raise TypeError(
+            f"inverse_mass must be an array of numbers or None; got {inverse_mass!r}"
+        )
     try:
         arr = np.asarray(inverse_mass, dtype=float)
     except (TypeError, ValueError) as err:
-        raise TypeError(f"inverse_mass must be an array of numbers or None; got {inverse_mass!r}") from err
+        raise TypeError(
+            f"inverse_mass must be an array of numbers or None; got {inverse_mass!r}"
+        ) from err
     if arr.shape not in ((dim,), (chains, dim)):
-        raise ValueError(f"inverse_mass must have shape ({dim},) or ({chains}, {dim}); got {arr.shape}")
+        raise ValueError(
+            f"inverse_mass must have shape ({dim},) or ({chains}, {dim}); got "
+            f"{arr.shape}"
+        )
     if not np.all(np.isfinite(arr)) or np.any(arr <= 0):
         raise ValueError("inverse_mass must be positive and finite")
     return np.broadcast_to(arr, (chains, dim)).copy()
 
 
 def check_step_size(step_size: float | np.ndarray, chains: int) -> np.ndarray:
-    """Return the step size as an array of shape ``(chains,)`` or raise ``ValueError``."""
+    """Return the step size as an array of shape ``(chains,)`` or raise ``ValueError``.
+    """
     eps = check_per_chain(step_size, "step_size", chains)
     if not np.all(np.isfinite(eps)) or np.any(eps <= 0):
         raise ValueError(f"step_size must be positive and finite; got {step_size!r}")
     return eps
 
 
-#: Largest accepted number of leapfrog steps per trajectory (far beyond any run's budget).
+#: Largest accepted number of leapfrog steps per trajectory (far beyond any run's
+#: budget).
 MAX_N_STEPS = 10**12
 
 
 def check_n_steps(n_steps: int | np.ndarray, chains: int) -> np.ndarray:
-    """Return the number of steps as an integer array of shape ``(chains,)`` or raise."""
+    """Return the number of steps as an integer array of shape ``(chains,)`` or raise.
+    """
     arr = np.asarray(n_steps)
     if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
-        raise TypeError(f"n_steps must be an integer or an array of integers, got {n_steps!r}")
+        raise TypeError(
+            f"n_steps must be an integer or an array of integers, got {n_steps!r}"
+        )
     if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
-        raise TypeError(f"n_steps must be an integer or an array of integers, got {n_steps!r}")
+        raise TypeError(
+            f"n_steps must be an integer or an array of integers, got {n_steps!r}"
+        )
     if arr.ndim > 1 or (arr.ndim == 1 and arr.shape[0] != chains):
-        raise ValueError(f"n_steps must be a scalar or have shape ({chains},); got {arr.shape}")
+        raise ValueError(
+            f"n_steps must be a scalar or have shape ({chains},); got {arr.shape}"
+        )
     if np.any(arr < 1):
         raise ValueError(f"n_steps must be at least 1; got {n_steps!r}")
     if np.any(arr > MAX_N_STEPS):  # larger values would wrap around in a 64-bit integer

@@ -35,7 +35,13 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validation import check_int, check_n_steps, check_per_chain, check_positive_float, check_rng
+from ._validation import (
+    check_int,
+    check_n_steps,
+    check_per_chain,
+    check_positive_float,
+    check_rng,
+)
 from .kernel import HMCState, hmc_step, init_state
 from .potential import Potential
 
@@ -128,7 +134,9 @@ def _check_dual_averaging_settings(gamma: float, t0: float, kappa: float) -> Non
         raise ValueError(f"kappa must lie in (0.5, 1]; got {kappa!r}")
 
 
-def dual_averaging_init(step_size: float | np.ndarray, mu: float | np.ndarray | None = None) -> DualAveragingState:
+def dual_averaging_init(
+    step_size: float | np.ndarray, mu: float | np.ndarray | None = None
+) -> DualAveragingState:
     """Start dual averaging from the initial step size(s) ``eps0``.
 
     ``mu`` defaults to ``log(10 eps0)``. Both may be scalars or arrays of the
@@ -178,7 +186,8 @@ def dual_averaging_update(
     alpha = np.asarray(accept_prob, dtype=float)
     if alpha.shape != state.log_step_size.shape:
         raise ValueError(
-            f"accept_prob must have shape {state.log_step_size.shape}; got {alpha.shape}"
+            f"accept_prob must have shape {state.log_step_size.shape}; got "
+            f"{alpha.shape}"
         )
     if not np.all((alpha >= 0) & (alpha <= 1)):  # also refuses NaN
         raise ValueError(f"accept_prob must lie in [0, 1]; got {accept_prob!r}")
@@ -188,7 +197,9 @@ def dual_averaging_update(
     m = state.iteration + 1
     w = 1.0 / (m + t0)
     error_avg = (1.0 - w) * state.error_avg + w * (delta - alpha)
-    log_eps = np.clip(state.mu - np.sqrt(m) / gamma * error_avg, -_LOG_EPS_BOUND, _LOG_EPS_BOUND)
+    log_eps = np.clip(
+        state.mu - np.sqrt(m) / gamma * error_avg, -_LOG_EPS_BOUND, _LOG_EPS_BOUND
+    )
     eta = m ** (-kappa)
     log_eps_avg = eta * log_eps + (1.0 - eta) * state.log_step_size_avg
     return DualAveragingState(log_eps, log_eps_avg, error_avg, state.mu, m)
@@ -201,24 +212,38 @@ def _group_index(groups, chains: int) -> np.ndarray:
             return np.zeros(chains, dtype=int)
         if groups == "per_chain":
             return np.arange(chains)
-        raise ValueError(f"groups must be 'shared', 'per_chain' or an array of labels; got {groups!r}")
+        raise ValueError(
+            "groups must be 'shared', 'per_chain' or an array of labels; got "
+            f"{groups!r}"
+        )
     labels = np.asarray(groups)
     if labels.shape != (chains,):
-        raise ValueError(f"groups must have shape ({chains},) when given as labels; got {labels.shape}")
+        raise ValueError(
+            f"groups must have shape ({chains},) when given as labels; got "
+            f"{labels.shape}"
+        )
     return np.unique(labels, return_inverse=True)[1].reshape(chains)
 
 
-def _one_per_group(values: np.ndarray, index: np.ndarray, k: int, name: str) -> np.ndarray:
+def _one_per_group(
+    values: np.ndarray, index: np.ndarray, k: int, name: str
+) -> np.ndarray:
     """The value of each group; refuses values that differ within a group."""
     out = np.empty(k)
     out[index] = values
     if not np.array_equal(out[index], values):
-        raise ValueError(f"{name} must be the same for all chains that share a step size")
+        raise ValueError(
+            f"{name} must be the same for all chains that share a step size"
+        )
     return out
 
 
-def _steps_for(step_size: np.ndarray, path_length: np.ndarray | None, fixed: np.ndarray | None,
-               max_n_steps: int) -> np.ndarray:
+def _steps_for(
+    step_size: np.ndarray,
+    path_length: np.ndarray | None,
+    fixed: np.ndarray | None,
+    max_n_steps: int,
+) -> np.ndarray:
     if fixed is not None:
         return fixed
     return np.clip(np.rint(path_length / step_size), 1, max_n_steps).astype(int)
@@ -232,7 +257,8 @@ def _check_schedule(
     max_n_steps: int,
     chains: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None, int]:
-    """The checked per-chain settings of :func:`adapt_step_size` and :func:`adapt_diagonal_mass`.
+    """The checked per-chain settings of :func:`adapt_step_size` and
+    :func:`adapt_diagonal_mass`.
 
     Returns ``(eps0, delta, fixed_steps, lengths, max_n_steps)``, each of the
     first four of shape ``(chains,)`` (``fixed_steps`` or ``lengths`` is
@@ -255,7 +281,9 @@ def _check_schedule(
     if path_length is not None:
         lengths = check_per_chain(path_length, "path_length", chains)
         if not np.all(np.isfinite(lengths)) or np.any(lengths <= 0):
-            raise ValueError(f"path_length must be positive and finite; got {path_length!r}")
+            raise ValueError(
+                f"path_length must be positive and finite; got {path_length!r}"
+            )
         max_n_steps = check_int(max_n_steps, "max_n_steps")
     return eps0, delta, fixed_steps, lengths, max_n_steps
 
@@ -391,7 +419,9 @@ def adapt_step_size(
         steps = _steps_for(eps, lengths, fixed_steps, max_n_steps)
         state, info = hmc_step(state, potential, eps, steps, rng=rng,
                                divergence_threshold=divergence_threshold)
-        group_accept = np.bincount(index, weights=info.accept_prob, minlength=k) / counts
+        group_accept = (
+            np.bincount(index, weights=info.accept_prob, minlength=k) / counts
+        )
         da = dual_averaging_update(da, group_accept, group_delta, gamma, t0, kappa)
         eps_trace[:, m] = eps
         eps_avg_trace[:, m] = np.exp(da.log_step_size_avg)[index]
@@ -450,7 +480,8 @@ class MassAdaptationResult(NamedTuple):
 
 def adaptation_windows(n_adapt: int, init_buffer: int = 75, term_buffer: int = 50,
                        base_window: int = 25) -> np.ndarray:
-    """Stan's slow windows for ``n_adapt`` adaptation transitions, shape ``(n_windows, 2)``.
+    """Stan's slow windows for ``n_adapt`` adaptation transitions, shape
+    ``(n_windows, 2)``.
 
     The first ``init_buffer`` transitions adapt the step size only; then come
     windows of ``base_window``, ``2 base_window``, ``4 base_window``, ...
@@ -487,9 +518,9 @@ def adaptation_windows(n_adapt: int, init_buffer: int = 75, term_buffer: int = 5
 
 
 def _regularised_variance(x: np.ndarray) -> np.ndarray:
-    """Stan's regularised variance of ``n`` draws ``x`` (shape ``(n, dim)``), per coordinate:
-    ``n / (n + 5) var + 1e-3 * 5 / (n + 5)``, which shrinks towards a small constant
-    when there are few draws."""
+    """Stan's regularised variance of ``n`` draws ``x`` (shape ``(n, dim)``), per
+    coordinate: ``n / (n + 5) var + 1e-3 * 5 / (n + 5)``, which shrinks towards a small
+    constant when there are few draws."""
     n = x.shape[0]
     var = x.var(axis=0, ddof=1) if n > 1 else np.zeros(x.shape[1])
     return (n / (n + 5.0)) * var + 1e-3 * (5.0 / (n + 5.0))
@@ -604,12 +635,19 @@ def adapt_diagonal_mass(
         state, info = hmc_step(state, potential, eps, steps, rng=rng,
                                divergence_threshold=divergence_threshold,
                                inverse_mass=inverse_mass)
-        group_accept = np.bincount(index, weights=info.accept_prob, minlength=k) / counts
+        group_accept = (
+            np.bincount(index, weights=info.accept_prob, minlength=k) / counts
+        )
         da = dual_averaging_update(da, group_accept, group_delta, gamma, t0, kappa)
-        eps_trace[:, m], accept[:, m], divergent[:, m] = eps, info.accept_prob, info.is_divergent
+        eps_trace[:, m], accept[:, m], divergent[:, m] = (
+            eps,
+            info.accept_prob,
+            info.is_divergent,
+        )
         if w < len(windows) and windows[w, 0] <= m < windows[w, 1]:
             window_draws[:, m - windows[w, 0]] = state.position
-            if m == windows[w, 1] - 1:  # end of a slow window: a new mass, a fresh dual averaging
+            # end of a slow window: a new mass, a fresh dual averaging
+            if m == windows[w, 1] - 1:
                 n = windows[w, 1] - windows[w, 0]
                 for g in range(k):
                     members = index == g
@@ -618,7 +656,19 @@ def adapt_diagonal_mass(
                 da = dual_averaging_init(np.exp(da.log_step_size))
                 w += 1
 
-    final_eps = np.exp(da.log_step_size_avg)[index] if da.iteration > 0 else np.exp(da.log_step_size)[index]
+    final_eps = (
+        np.exp(da.log_step_size_avg)[index]
+        if da.iteration > 0
+        else np.exp(da.log_step_size)[index]
+    )
     final_steps = _steps_for(final_eps, lengths, fixed_steps, max_n_steps)
-    return MassAdaptationResult(state, final_eps, final_steps, inverse_mass, windows, eps_trace,
-                                accept, divergent)
+    return MassAdaptationResult(
+        state,
+        final_eps,
+        final_steps,
+        inverse_mass,
+        windows,
+        eps_trace,
+        accept,
+        divergent,
+    )

@@ -39,8 +39,16 @@ from .datasets import synthetic
 from .models import ACTIVATIONS, MLPPotential, mlp_potential
 
 __all__ = [
-    "Throughput", "gradient_throughput", "throughput_table", "environment", "markdown_table",
-    "Comparison", "jax_version", "jax_value_and_grad", "compare_with_jax", "comparison_table",
+    "Throughput",
+    "gradient_throughput",
+    "throughput_table",
+    "environment",
+    "markdown_table",
+    "Comparison",
+    "jax_version",
+    "jax_value_and_grad",
+    "compare_with_jax",
+    "comparison_table",
     "speedup_goal",
 ]
 
@@ -135,7 +143,9 @@ def gradient_throughput(
     pot.value_and_grad(q, check=False)  # warm-up, not timed
     best_calls, best_seconds = 0, np.inf
     for _ in range(repeats):
-        calls, seconds = _timed_round(lambda: pot.value_and_grad(q, check=False), min_time, min_calls)
+        calls, seconds = _timed_round(
+            lambda: pot.value_and_grad(q, check=False), min_time, min_calls
+        )
         if calls / seconds > best_calls / best_seconds:
             best_calls, best_seconds = calls, seconds
     calls, seconds = best_calls, best_seconds
@@ -145,15 +155,18 @@ def gradient_throughput(
 
 def _benchmark_problem(activation: str, widths: Sequence[int], chains: int, n_data: int,
                        seed: int) -> tuple[MLPPotential, np.ndarray]:
-    """The book's posterior on ``synthetic(n=n_data, seed=seed)`` and ``chains`` prior draws."""
+    """The book's posterior on ``synthetic(n=n_data, seed=seed)`` and ``chains`` prior
+    draws."""
     data = synthetic(n=n_data, seed=seed)
     pot = mlp_potential(data.x_train, data.y_train, list(widths), activation)
     return pot, pot.prior_draw(chains, rng=np.random.default_rng(seed))
 
 
-def _timed_round(call: Callable[[], object], min_time: float, min_calls: int) -> tuple[int, float]:
-    """Call ``call()`` until at least ``min_calls`` calls and ``min_time`` seconds have passed;
-    return the number of calls and the seconds they took."""
+def _timed_round(
+    call: Callable[[], object], min_time: float, min_calls: int
+) -> tuple[int, float]:
+    """Call ``call()`` until at least ``min_calls`` calls and ``min_time`` seconds have
+    passed; return the number of calls and the seconds they took."""
     calls = 0
     start = time.perf_counter()
     while True:
@@ -175,7 +188,9 @@ def throughput_table(
 ) -> list[Throughput]:
     """:func:`gradient_throughput` for every combination, activation slowest-varying."""
     return [
-        gradient_throughput(a, h, c, min_time=min_time, min_calls=min_calls, repeats=repeats)
+        gradient_throughput(
+            a, h, c, min_time=min_time, min_calls=min_calls, repeats=repeats
+        )
         for a in activations
         for h in hiddens
         for c in chains
@@ -203,15 +218,24 @@ def environment() -> dict[str, str]:
         "platform": platform.platform(),
         "cpu_count": str(os.cpu_count()),
         "processor": _cpu_model(),
-        "blas": "; ".join(f"{b.get('internal_api')} {b.get('version')}, {b.get('num_threads')} threads by default"
-                          for b in blas) or "none found",
-        "load_average": " ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a",
+        "blas": "; ".join(
+            f"{b.get('internal_api')} {b.get('version')}, {b.get('num_threads')} "
+            "threads by default"
+            for b in blas
+        )
+        or "none found",
+        "load_average": (
+            " ".join(f"{x:.2f}" for x in os.getloadavg())
+            if hasattr(os, "getloadavg")
+            else "n/a"
+        ),
         "implementation": sys.implementation.name,
     }
 
 
 def _cpu_model() -> str:
-    """The processor's model name (from /proc/cpuinfo on Linux), else what platform knows."""
+    """The processor's model name (from /proc/cpuinfo on Linux), else what platform
+    knows."""
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as fh:
             for line in fh:
@@ -225,7 +249,8 @@ def _cpu_model() -> str:
 def markdown_table(results: Sequence[Throughput]) -> str:
     """The measurements as a Markdown table (one row per measurement)."""
     lines = [
-        "| activation | hidden H | parameters | chains | batched calls / s | chain-gradients / s |",
+        "| activation | hidden H | parameters | chains | batched calls / s | "
+        "chain-gradients / s |",
         "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in results:
@@ -247,7 +272,8 @@ class Comparison(NamedTuple):
     Attributes
     ----------
     activation, widths, chains:
-        The network (layer widths from input to output) and the number of chains per call.
+        The network (layer widths from input to output) and the number of chains per
+        call.
     dim:
         Number of network parameters.
     hmc_lite_us:
@@ -256,7 +282,8 @@ class Comparison(NamedTuple):
     jax_us:
         The same for JAX's compiled gradient, or ``None`` if JAX was not timed.
     speedup:
-        ``jax_us / hmc_lite_us``: hmc_lite's throughput in units of JAX's (``None`` without JAX).
+        ``jax_us / hmc_lite_us``: hmc_lite's throughput in units of JAX's (``None``
+        without JAX).
     """
 
     activation: str
@@ -269,7 +296,8 @@ class Comparison(NamedTuple):
 
 
 def jax_version() -> str | None:
-    """The installed JAX version, or ``None`` if JAX is not installed (JAX is not imported)."""
+    """The installed JAX version, or ``None`` if JAX is not installed (JAX is not
+    imported)."""
     try:
         return version("jax")
     except PackageNotFoundError:
@@ -277,7 +305,8 @@ def jax_version() -> str | None:
 
 
 def _jax_importable() -> bool:
-    """Whether JAX is installed and can be imported (a broken jaxlib counts as absent)."""
+    """Whether JAX is installed and can be imported (a broken jaxlib counts as absent).
+    """
     if jax_version() is None:
         return False
     try:
@@ -288,7 +317,8 @@ def _jax_importable() -> bool:
 
 
 def jax_value_and_grad(pot: MLPPotential) -> Callable:
-    """JAX's ``jit(vmap(value_and_grad(U)))`` for the potential ``U`` of ``pot``, in float64.
+    """JAX's ``jit(vmap(value_and_grad(U)))`` for the potential ``U`` of ``pot``, in
+    float64.
 
     Same data, network, activation, noise and prior as ``pot``; it maps a batch of
     parameter vectors ``(chains, dim)`` to energies and gradients. Importing JAX
@@ -312,10 +342,13 @@ def jax_value_and_grad(pot: MLPPotential) -> Callable:
         "tanh": jnp.tanh,
         "relu": jax.nn.relu,
         "leaky_relu": lambda z: jnp.where(z > 0, z, params.get("slope", 0.0) * z),
-        "softplus": lambda z: jax.nn.softplus(params.get("beta", 1.0) * z) / params.get("beta", 1.0),
+        "softplus": lambda z: jax.nn.softplus(params.get("beta", 1.0) * z)
+        / params.get("beta", 1.0),
     }
     if pot.activation.name not in counterparts:
-        raise ValueError(f"no JAX counterpart for the activation {pot.activation.name!r}")
+        raise ValueError(
+            f"no JAX counterpart for the activation {pot.activation.name!r}"
+        )
     act = counterparts[pot.activation.name]
     x, y = jnp.asarray(pot.x), jnp.asarray(pot.y)
     shapes = [shape for shape, _ in pot.shapes]
@@ -385,7 +418,9 @@ def compare_with_jax(
     with threadpool_limits(limits=blas_threads, user_api="blas"):
         for activation, widths, chains in configurations:
             chains = check_int(chains, "chains")
-            pot, q = _benchmark_problem(activation, widths, chains, check_int(n_data, "n_data"), seed)
+            pot, q = _benchmark_problem(
+                activation, widths, chains, check_int(n_data, "n_data"), seed
+            )
             engines = {"hmc_lite": lambda: pot.value_and_grad(q, check=False)}
             if with_jax:
                 engines["jax"] = _jax_engine(pot, q)
@@ -396,8 +431,17 @@ def compare_with_jax(
                     best[name] = min(best[name], seconds / calls)
             us = {name: 1e6 * t / chains for name, t in best.items()}
             jax_us = us.get("jax")
-            rows.append(Comparison(activation, tuple(int(w) for w in widths), chains, pot.dim, us["hmc_lite"],
-                                   jax_us, None if jax_us is None else jax_us / us["hmc_lite"]))
+            rows.append(
+                Comparison(
+                    activation,
+                    tuple(int(w) for w in widths),
+                    chains,
+                    pot.dim,
+                    us["hmc_lite"],
+                    jax_us,
+                    None if jax_us is None else jax_us / us["hmc_lite"],
+                )
+            )
     return rows
 
 
@@ -423,24 +467,33 @@ def speedup_goal(
     activations: Sequence[str] = ("relu", "sigmoid"),
     chains: Sequence[int] = (16, 112),
 ) -> float | None:
-    """Geometric mean of :attr:`Comparison.speedup` over the given networks and batch sizes
-    (the goal of ``make bench``: at least 1.5), or ``None`` if one of them was not timed with JAX."""
+    """Geometric mean of :attr:`Comparison.speedup` over the given networks and batch
+    sizes (the goal of ``make bench``: at least 1.5), or ``None`` if one of them was not
+    timed with JAX.
+    """
     wanted = {(a, tuple(widths), c) for a in activations for c in chains}
-    speedups = [r.speedup for r in rows if (r.activation, tuple(r.widths), r.chains) in wanted]
+    speedups = [
+        r.speedup for r in rows if (r.activation, tuple(r.widths), r.chains) in wanted
+    ]
     if len(speedups) < len(wanted) or any(s is None for s in speedups):
         return None
     return math.exp(sum(math.log(s) for s in speedups) / len(speedups))
 
 
 def comparison_table(rows: Sequence[Comparison]) -> str:
-    """The comparison as a Markdown table (one row per network, activation and batch size)."""
+    """The comparison as a Markdown table (one row per network, activation and batch
+    size)."""
     lines = [
-        "| network | activation | chains | hmc_lite µs / chain-gradient | JAX µs / chain-gradient "
+        "| network | activation | chains | hmc_lite µs / chain-gradient | JAX µs / "
+        "chain-gradient "
         "| hmc_lite throughput / JAX's |",
         "| --- | --- | ---: | ---: | ---: | ---: |",
     ]
     for r in rows:
         jax_us = "—" if r.jax_us is None else f"{r.jax_us:.1f}"
         speedup = "—" if r.speedup is None else f"{r.speedup:.2f}"
-        lines.append(f"| {list(r.widths)} | {r.activation} | {r.chains} | {r.hmc_lite_us:.1f} | {jax_us} | {speedup} |")
+        lines.append(
+            f"| {list(r.widths)} | {r.activation} | {r.chains} | {r.hmc_lite_us:.1f} | "
+            f"{jax_us} | {speedup} |"
+        )
     return "\n".join(lines)

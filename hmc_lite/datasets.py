@@ -54,12 +54,19 @@ class RegressionData(NamedTuple):
     name: str
 
 
-def synthetic(n: int = 100, n_test: int = 100, noise_sd: float = 0.1, seed: int = 0) -> RegressionData:
-    """The synthetic regression data of the paper: ``x ~ U(0, 4)``, ``y ~ N(cos 2x, noise_sd^2)``.
+def synthetic(
+    n: int = 100, n_test: int = 100, noise_sd: float = 0.1, seed: int = 0
+) -> RegressionData:
+    """The synthetic regression data of the paper: ``x ~ U(0, 4)``,
+    ``y ~ N(cos 2x, noise_sd^2)``.
 
     The test set is drawn the same way, independently, from the same seed.
     """
-    n, n_test, seed = check_int(n, "n"), check_int(n_test, "n_test"), check_int(seed, "seed", 0)
+    n, n_test, seed = (
+        check_int(n, "n"),
+        check_int(n_test, "n_test"),
+        check_int(seed, "seed", 0),
+    )
     if not np.isfinite(noise_sd) or noise_sd < 0:
         raise ValueError(f"noise_sd must be non-negative and finite; got {noise_sd!r}")
     rng = np.random.default_rng(seed)
@@ -78,16 +85,22 @@ def synthetic(n: int = 100, n_test: int = 100, noise_sd: float = 0.1, seed: int 
 # ---------------------------------------------------------------------------
 
 
-def _split(n: int, test_fraction: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _split(
+    n: int, test_fraction: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Random train and test indices; both sets get at least two points."""
     if n < 4:
-        raise ValueError(f"need at least 4 examples to split into training and test sets; got {n}")
+        raise ValueError(
+            f"need at least 4 examples to split into training and test sets; got {n}"
+        )
     n_test = min(max(int(round(test_fraction * n)), 2), n - 2)
     perm = rng.permutation(n)
     return np.sort(perm[n_test:]), np.sort(perm[:n_test])
 
 
-def _standardize_features(x_train: np.ndarray, x_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _standardize_features(
+    x_train: np.ndarray, x_test: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Centre and scale every column with the training mean and standard deviation.
 
     A column that is constant on the training set is only centred (its
@@ -117,7 +130,13 @@ def standardize_y(data: RegressionData) -> tuple[RegressionData, float, float]:
     sd = float(np.std(data.y_train))
     if not sd > 0:
         raise ValueError("data.y_train is constant; its standard deviation is 0")
-    return data._replace(y_train=(data.y_train - mean) / sd, y_test=(data.y_test - mean) / sd), mean, sd
+    return (
+        data._replace(
+            y_train=(data.y_train - mean) / sd, y_test=(data.y_test - mean) / sd
+        ),
+        mean,
+        sd,
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -127,7 +146,9 @@ def standardize_y(data: RegressionData) -> tuple[RegressionData, float, float]:
 #: ``age_gender_race_datetime.jpg`` (and the aligned crops' ``...jpg.chip.jpg``).
 #: Only the age is used, so a name parses when its first field is an integer
 #: age followed by at least one more ``_`` field, and it ends in an image suffix.
-_UTK_NAME = re.compile(r"^(?P<age>\d{1,3})_[^_]+(?:_[^_]*)*\.(?:jpe?g|png)$", re.IGNORECASE)
+_UTK_NAME = re.compile(
+    r"^(?P<age>\d{1,3})_[^_]+(?:_[^_]*)*\.(?:jpe?g|png)$", re.IGNORECASE
+)
 _MAX_AGE = 130
 
 
@@ -155,9 +176,12 @@ def _read_image(path: Path, image_size: int) -> np.ndarray | None:
             with Image.open(path) as img:
                 if img.mode.startswith("I"):  # 16- or 32-bit integer grey
                     wide = np.asarray(img, dtype=float) / 65535.0 * 255.0
-                    img_l = Image.fromarray(np.clip(wide, 0, 255).astype(np.float32), mode="F")
+                    img_l = Image.fromarray(
+                        np.clip(wide, 0, 255).astype(np.float32), mode="F"
+                    )
                 else:
-                    img.draft("L", (image_size, image_size))  # fast JPEG decoding at reduced size
+                    # fast JPEG decoding at reduced size
+                    img.draft("L", (image_size, image_size))
                     img_l = img.convert("L")
                 grey = img_l.resize((image_size, image_size), Image.Resampling.BOX)
                 pixels = np.asarray(grey, dtype=float)
@@ -253,8 +277,12 @@ def load_utkface(
             files.append(file)
             ages.append(age)
     if bad_names:
-        warnings.warn(f"skipped {bad_names} file(s) in {folder} whose names do not parse as "
-                      "age_gender_race_datetime.jpg", UserWarning, stacklevel=2)
+        warnings.warn(
+            f"skipped {bad_names} file(s) in {folder} whose names do not parse as "
+            "age_gender_race_datetime.jpg",
+            UserWarning,
+            stacklevel=2,
+        )
 
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(files)) if n is not None else np.arange(len(files))
@@ -270,11 +298,19 @@ def load_utkface(
             pixels.append(image)
             targets.append(ages[i])
     if unreadable:
-        warnings.warn(f"skipped {unreadable} unreadable image file(s) in {folder}", UserWarning, stacklevel=2)
+        warnings.warn(
+            f"skipped {unreadable} unreadable image file(s) in {folder}",
+            UserWarning,
+            stacklevel=2,
+        )
     if not pixels:
-        raise ValueError(f"no usable UTKFace image (named age_gender_race_datetime.jpg) in {folder}")
+        raise ValueError(
+            f"no usable UTKFace image (named age_gender_race_datetime.jpg) in {folder}"
+        )
     if n is not None and len(pixels) < n:
-        raise ValueError(f"n={n} images requested but only {len(pixels)} usable ones in {folder}")
+        raise ValueError(
+            f"n={n} images requested but only {len(pixels)} usable ones in {folder}"
+        )
 
     x = np.stack(pixels)
     y = np.asarray(targets, dtype=float)
@@ -290,7 +326,9 @@ def load_utkface(
 # ---------------------------------------------------------------------------
 
 
-def diabetes(seed: int = 0, test_fraction: float = 0.25, standardize_target: bool = True) -> RegressionData:
+def diabetes(
+    seed: int = 0, test_fraction: float = 0.25, standardize_target: bool = True
+) -> RegressionData:
     """scikit-learn's diabetes data (Efron et al. 2004), bundled with scikit-learn.
 
     442 patients; 10 baseline features (age in years, sex, body-mass index,
@@ -317,7 +355,9 @@ def diabetes(seed: int = 0, test_fraction: float = 0.25, standardize_target: boo
     try:  # local import: only this loader needs scikit-learn
         from sklearn.datasets import load_diabetes
     except ImportError as err:
-        raise ImportError("the diabetes data ship with scikit-learn: pip install scikit-learn") from err
+        raise ImportError(
+            "the diabetes data ship with scikit-learn: pip install scikit-learn"
+        ) from err
 
     x, y = load_diabetes(return_X_y=True, scaled=False)
     x = np.asarray(x, dtype=float)
@@ -359,9 +399,15 @@ def load_real_data(
     if path is None:
         path = os.environ.get(UTKFACE_ENV) or None
     if path is not None:
-        return load_utkface(path, seed=seed, standardize_target=standardize_target, **utkface_options)
+        return load_utkface(
+            path, seed=seed, standardize_target=standardize_target, **utkface_options
+        )
     unknown = set(utkface_options) - {"test_fraction", "image_size", "n"}
     if unknown:
         raise TypeError(f"unexpected keyword argument(s): {sorted(unknown)}")
-    kwargs = {"test_fraction": utkface_options["test_fraction"]} if "test_fraction" in utkface_options else {}
+    kwargs = (
+        {"test_fraction": utkface_options["test_fraction"]}
+        if "test_fraction" in utkface_options
+        else {}
+    )
     return diabetes(seed=seed, standardize_target=standardize_target, **kwargs)

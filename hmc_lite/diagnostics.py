@@ -17,20 +17,40 @@ from typing import NamedTuple
 import numpy as np
 from scipy import stats
 
-from ._validation import check_int, check_positions, check_positive_float, check_probability, check_rng
+from ._validation import (
+    check_int,
+    check_positions,
+    check_positive_float,
+    check_probability,
+    check_rng,
+)
 from .potential import Potential
 
 __all__ = [
-    "ess", "ess_per_gradient", "rhat", "AcceptanceSummary", "acceptance_summary", "mcse_mean", "stability_limit",
-    "t_interval", "ModeSummary", "mode_summary", "PairedDifference", "paired_difference",
-    "HolmResult", "holm", "mean_pm_se",
+    "ess",
+    "ess_per_gradient",
+    "rhat",
+    "AcceptanceSummary",
+    "acceptance_summary",
+    "mcse_mean",
+    "stability_limit",
+    "t_interval",
+    "ModeSummary",
+    "mode_summary",
+    "PairedDifference",
+    "paired_difference",
+    "HolmResult",
+    "holm",
+    "mean_pm_se",
 ]
 
 
 def _as_draws(x: np.ndarray, name: str = "x") -> np.ndarray:
     arr = np.asarray(x, dtype=float)
     if arr.ndim < 2:
-        raise ValueError(f"{name} must have shape (chains, draws, ...); got {arr.shape}")
+        raise ValueError(
+            f"{name} must have shape (chains, draws, ...); got {arr.shape}"
+        )
     if arr.shape[0] < 1:
         raise ValueError(f"{name} needs at least one chain; got {arr.shape}")
     if arr.shape[1] < 4:
@@ -41,8 +61,8 @@ def _as_draws(x: np.ndarray, name: str = "x") -> np.ndarray:
 
 
 def _unit_scale(x: np.ndarray) -> np.ndarray:
-    """Divide each coordinate by its largest absolute value (ESS and R-hat do not change,
-    and huge values such as 1e200 no longer overflow when squared)."""
+    """Divide each coordinate by its largest absolute value (ESS and R-hat do not
+    change, and huge values such as 1e200 no longer overflow when squared)."""
     scale = np.abs(x).max(axis=(0, 1))
     return x / np.where(scale > 0, scale, 1.0)
 
@@ -100,7 +120,8 @@ def ess(x: np.ndarray) -> np.ndarray:
 
 
 def ess_per_gradient(x: np.ndarray, n_gradients: float, per: float = 1000.0) -> float:
-    """Effective samples per ``per`` gradient evaluations: ``per * mean(ess(x)) / n_gradients``.
+    """Effective samples per ``per`` gradient evaluations:
+    ``per * mean(ess(x)) / n_gradients``.
 
     ``x`` holds draws of shape ``(chains, draws)`` or ``(chains, draws, k)`` (the
     ESS is averaged over the ``k`` quantities); ``n_gradients`` is the number of
@@ -147,16 +168,22 @@ def acceptance_summary(accept_prob: np.ndarray) -> AcceptanceSummary:
     valid because chains share nothing but the starting point distribution.
     """
     a = np.asarray(accept_prob, dtype=float)
-    if a.ndim != 2:
-        raise ValueError(f"accept_prob must have shape (chains, draws); got {a.shape}")
+    if a.ndim != 2 or a.shape[0] < 1 or a.shape[1] < 1:
+        raise ValueError(
+            "accept_prob must have shape (chains, draws) with at least one chain and "
+            f"one draw; got {a.shape}"
+        )
+    if not np.all((a >= 0) & (a <= 1)):  # also refuses NaN
+        raise ValueError("accept_prob must lie in [0, 1] (no NaN)")
     per_chain = a.mean(axis=1)
     chains = per_chain.shape[0]
     sd = float(per_chain.std(ddof=1)) if chains > 1 else float("nan")
     return AcceptanceSummary(float(per_chain.mean()), sd, sd / np.sqrt(chains))
 
 
-def _hessian_vector(potential: Potential, q: np.ndarray, grad: np.ndarray, v: np.ndarray,
-                    h: float) -> np.ndarray:
+def _hessian_vector(
+    potential: Potential, q: np.ndarray, grad: np.ndarray, v: np.ndarray, h: float
+) -> np.ndarray:
     """Finite-difference Hessian-vector products ``H(q_c) v_c`` for every chain ``c``.
 
     A kink of the potential (a ReLU network) closer than ``h`` would turn a
@@ -167,15 +194,22 @@ def _hessian_vector(potential: Potential, q: np.ndarray, grad: np.ndarray, v: np
     is used.
     """
     def one_sided(step: float) -> tuple[np.ndarray, np.ndarray]:
-        g = potential.value_and_grad(np.concatenate([q + step * v, q - step * v]), check=False).gradient
+        g = potential.value_and_grad(
+            np.concatenate([q + step * v, q - step * v]), check=False
+        ).gradient
         return (g[: len(q)] - grad) / step, (grad - g[len(q):]) / step
 
     candidates = list(one_sided(h))
     norms = [np.linalg.norm(c, axis=1) for c in candidates]
-    disagree = np.linalg.norm(candidates[0] - candidates[1], axis=1) > 1e-2 * np.maximum(*norms)
+    disagree = np.linalg.norm(
+        candidates[0] - candidates[1], axis=1
+    ) > 1e-2 * np.maximum(*norms)
     if np.any(disagree):
         candidates += one_sided(1e-3 * h)
-        norms += [np.where(disagree, np.linalg.norm(c, axis=1), np.inf) for c in candidates[2:]]
+        norms += [
+            np.where(disagree, np.linalg.norm(c, axis=1), np.inf)
+            for c in candidates[2:]
+        ]
     best = np.argmin(np.stack(norms), axis=0)
     return np.stack(candidates)[best, np.arange(len(q))]
 
@@ -188,7 +222,8 @@ def stability_limit(
     rng: np.random.Generator | None = None,
     h: float = 1e-6,
 ) -> np.ndarray:
-    """Leapfrog linear stability limit ``2 / sqrt(lambda_max)`` at each row of ``position``.
+    """Leapfrog linear stability limit ``2 / sqrt(lambda_max)`` at each row of
+    ``position``.
 
     Near a point where the Hessian of ``U`` has largest eigenvalue
     ``lambda_max``, leapfrog on the locally quadratic problem is stable only
@@ -253,17 +288,25 @@ def stability_limit(
         alpha[:, j] = np.einsum("cd,cd->c", w, v)
         # full reorthogonalisation (twice is enough) against all vectors so far
         for _ in range(2):
-            w -= np.einsum("cj,cjd->cd", np.einsum("cjd,cd->cj", basis[:, : j + 1], w), basis[:, : j + 1])
+            w -= np.einsum(
+                "cj,cjd->cd",
+                np.einsum("cjd,cd->cj", basis[:, : j + 1], w),
+                basis[:, : j + 1],
+            )
         norm = np.linalg.norm(w, axis=1)
         if j + 1 == k:
             break
         scale = np.maximum(np.abs(alpha[:, : j + 1]).max(axis=1), 1e-300)
-        stuck = norm <= 1e-10 * scale  # an invariant subspace: restart with a fresh direction
+        # an invariant subspace: restart with a fresh direction
+        stuck = norm <= 1e-10 * scale
         if np.any(stuck):
             fresh = rng.standard_normal((chains, dim))
             for _ in range(2):
-                fresh -= np.einsum("cj,cjd->cd", np.einsum("cjd,cd->cj", basis[:, : j + 1], fresh),
-                                   basis[:, : j + 1])
+                fresh -= np.einsum(
+                    "cj,cjd->cd",
+                    np.einsum("cjd,cd->cj", basis[:, : j + 1], fresh),
+                    basis[:, : j + 1],
+                )
             w = np.where(stuck[:, None], fresh, w)
             norm = np.where(stuck, np.linalg.norm(w, axis=1), norm)
         beta[:, j] = np.where(stuck, 0.0, norm)
@@ -286,9 +329,13 @@ def _replicates(values: np.ndarray, name: str) -> np.ndarray:
     try:
         arr = np.asarray(values, dtype=float)
     except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} must be a numeric array; got {type(values).__name__}") from err
+        raise TypeError(
+            f"{name} must be a numeric array; got {type(values).__name__}"
+        ) from err
     if arr.ndim != 1 or arr.size < 1:
-        raise ValueError(f"{name} must be a non-empty one-dimensional array; got shape {arr.shape}")
+        raise ValueError(
+            f"{name} must be a non-empty one-dimensional array; got shape {arr.shape}"
+        )
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be finite; it contains NaN or infinite values")
     return arr
@@ -311,7 +358,9 @@ def t_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float]:
     n = x.size
     if n < 2:
         return float("nan"), float("nan")
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * float(x.std(ddof=1)) / np.sqrt(n)
+    half = (
+        float(stats.t.ppf(0.5 + level / 2, n - 1)) * float(x.std(ddof=1)) / np.sqrt(n)
+    )
     return float(x.mean() - half), float(x.mean() + half)
 
 
@@ -345,7 +394,9 @@ class ModeSummary(NamedTuple):
     mode_means: np.ndarray
 
 
-def mode_summary(values: np.ndarray, mode: np.ndarray, level: float = 0.95) -> ModeSummary:
+def mode_summary(
+    values: np.ndarray, mode: np.ndarray, level: float = 0.95
+) -> ModeSummary:
     """Average per-chain ``values`` within each mode, then summarise over modes.
 
     Chains started around the same mode share its basin and are not
@@ -365,7 +416,9 @@ def mode_summary(values: np.ndarray, mode: np.ndarray, level: float = 0.95) -> M
     x = _replicates(values, "values")
     labels = np.asarray(mode)
     if labels.shape != x.shape:
-        raise ValueError(f"mode must have the shape of values {x.shape}; got {labels.shape}")
+        raise ValueError(
+            f"mode must have the shape of values {x.shape}; got {labels.shape}"
+        )
     _, index = np.unique(labels, return_inverse=True)
     index = index.reshape(x.shape)
     means = np.bincount(index, weights=x) / np.bincount(index)
@@ -408,8 +461,11 @@ class PairedDifference(NamedTuple):
     n: int
 
 
-def paired_difference(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> PairedDifference:
-    """Paired comparison of ``a`` and ``b``, shape ``(n,)`` each (e.g. one value per mode).
+def paired_difference(
+    a: np.ndarray, b: np.ndarray, level: float = 0.95
+) -> PairedDifference:
+    """Paired comparison of ``a`` and ``b``, shape ``(n,)`` each (e.g. one value per
+    mode).
 
     Same statistic and p value as :func:`scipy.stats.ttest_rel`, with the
     interval and the standard error alongside. Needs at least two pairs.
@@ -470,8 +526,11 @@ def holm(p_values: np.ndarray, alpha: float = 0.05) -> HolmResult:
     p = _replicates(p_values, "p_values")
     if np.any((p < 0) | (p > 1)):
         raise ValueError(f"p_values must lie in [0, 1]; got {p_values!r}")
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.integer, np.floating)) \
-            or not 0 < alpha < 1:
+    if (
+        isinstance(alpha, bool)
+        or not isinstance(alpha, (int, float, np.integer, np.floating))
+        or not 0 < alpha < 1
+    ):
         raise ValueError(f"alpha must lie strictly between 0 and 1; got {alpha!r}")
     m = p.size
     order = np.argsort(p, kind="stable")

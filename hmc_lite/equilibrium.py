@@ -1,4 +1,5 @@
-"""Start chains in equilibrium: optimise to several modes, then run HMC until ``U`` levels off.
+"""Start chains in equilibrium: optimise to several modes, then run HMC until ``U``
+levels off.
 
 Chains started at a mode are not yet in the typical set: at a mode of a
 ``d``-dimensional posterior the potential is at its minimum, while in
@@ -28,7 +29,13 @@ from threadpoolctl import threadpool_limits
 
 from .adaptation import dual_averaging_init, dual_averaging_update
 from .diagnostics import rhat, stability_limit
-from ._validation import check_int, check_positions, check_positive_float, check_probability, check_rng
+from ._validation import (
+    check_int,
+    check_positions,
+    check_positive_float,
+    check_probability,
+    check_rng,
+)
 from .kernel import hmc_step, init_state
 from .potential import Potential
 from .warmup import adam
@@ -69,7 +76,9 @@ class EquilibriumResult(NamedTuple):
     n_transitions: int
 
 
-def levelled_off(potential_trace: np.ndarray, block: int, rhat_threshold: float | None = None) -> bool:
+def levelled_off(
+    potential_trace: np.ndarray, block: int, rhat_threshold: float | None = None
+) -> bool:
     """The stop rule of :func:`equilibrate`, applied to the last two blocks of a trace.
 
     With ``u`` the last ``2 * block`` columns of ``potential_trace`` (shape
@@ -145,7 +154,9 @@ def find_modes(
     for i, row in enumerate(q):
         # L-BFGS-B's many tiny BLAS calls are several times slower with a threaded BLAS.
         with threadpool_limits(1, user_api="blas"):
-            res = minimize(fun, row, jac=True, method="L-BFGS-B", options={"maxiter": n_lbfgs})
+            res = minimize(
+                fun, row, jac=True, method="L-BFGS-B", options={"maxiter": n_lbfgs}
+            )
         if np.all(np.isfinite(res.x)) and res.fun <= fun(row)[0]:
             out[i] = res.x
     return out
@@ -172,7 +183,8 @@ def equilibrate(
     rhat_threshold: float | None = None,
     divergence_threshold: float = 1000.0,
 ) -> EquilibriumResult:
-    """Optimise to ``n_modes`` modes, split the chains among them, and run HMC to equilibrium.
+    """Optimise to ``n_modes`` modes, split the chains among them, and run HMC to
+    equilibrium.
 
     Parameters
     ----------
@@ -237,8 +249,8 @@ def equilibrate(
     of the ``U`` trace are tested with :func:`levelled_off`: no trend in the
     mean ``U`` (up or down) beyond two standard errors across chains, and, if
     ``rhat_threshold`` is given, split R-hat of ``U`` over those two blocks
-    below it (off by default, see :func:`levelled_off`). The run stops at the first block that passes, or after
-    ``max_blocks`` blocks (``converged=False``).
+    below it (off by default, see :func:`levelled_off`). The run stops at the first
+    block that passes, or after ``max_blocks`` blocks (``converged=False``).
 
     Examples
     --------
@@ -251,21 +263,29 @@ def equilibrate(
     """
     check_rng(rng)
     if not isinstance(potential, Potential):
-        raise TypeError(f"potential must be a hmc_lite.Potential; got {type(potential).__name__}")
+        raise TypeError(
+            f"potential must be a hmc_lite.Potential; got {type(potential).__name__}"
+        )
     chains = check_int(chains, "chains")
     n_modes = check_int(n_modes, "n_modes")
     if chains % n_modes:
-        raise ValueError(f"chains must be a multiple of n_modes = {n_modes}; got {chains}")
+        raise ValueError(
+            f"chains must be a multiple of n_modes = {n_modes}; got {chains}"
+        )
     target_accept = check_probability(target_accept, "target_accept")
     if not target_accept < 1:
-        raise ValueError(f"target_accept must lie strictly between 0 and 1; got {target_accept!r}")
+        raise ValueError(
+            f"target_accept must lie strictly between 0 and 1; got {target_accept!r}"
+        )
     path_length = check_positive_float(path_length, "path_length")
     max_n_steps = check_int(max_n_steps, "max_n_steps")
     block = check_int(block, "block", 2)
     max_blocks = check_int(max_blocks, "max_blocks")
     n_adapt = check_int(n_adapt, "n_adapt", 0)
     if step_size is None and n_adapt == 0:
-        raise ValueError("n_adapt must be positive when step_size is None (the step size is adapted)")
+        raise ValueError(
+            "n_adapt must be positive when step_size is None (the step size is adapted)"
+        )
     if step_size is not None:
         step_size = check_positive_float(step_size, "step_size")
         n_adapt = 0
@@ -275,19 +295,27 @@ def equilibrate(
         if not callable(getattr(potential, "prior_draw", None)):
             raise ValueError("initial_position (shape (n_modes, dim)) is required: "
                              "the potential has no prior_draw method")
-        start = check_positive_float(prior_scale, "prior_scale") * potential.prior_draw(n_modes, rng=rng)
+        start = check_positive_float(prior_scale, "prior_scale") * potential.prior_draw(
+            n_modes, rng=rng
+        )
     else:
         start = check_positions(initial_position, "initial_position", potential.dim)
         if start.shape[0] != n_modes:
-            raise ValueError(f"initial_position must have n_modes = {n_modes} rows; got {start.shape[0]}")
+            raise ValueError(
+                f"initial_position must have n_modes = {n_modes} rows; got "
+                f"{start.shape[0]}"
+            )
 
-    modes = find_modes(potential, start, n_adam=n_adam, learning_rate=learning_rate, n_lbfgs=n_lbfgs)
+    modes = find_modes(
+        potential, start, n_adam=n_adam, learning_rate=learning_rate, n_lbfgs=n_lbfgs
+    )
     label = np.repeat(np.arange(n_modes), chains // n_modes)
     state = init_state(potential, modes[label])
 
     if step_size is None:
         eps0 = 0.25 * stability_limit(potential, modes, n_iter=20)
-        eps0 = np.where(np.isfinite(eps0), eps0, path_length)  # no curvature: one step per path
+        # no curvature: one step per path
+        eps0 = np.where(np.isfinite(eps0), eps0, path_length)
         da = dual_averaging_init(eps0, mu=np.log(eps0))
         eps = eps0[label]
     else:
@@ -305,18 +333,26 @@ def equilibrate(
         trace[:, m] = state.potential_energy
         m += 1
         if m <= n_adapt:
-            group_accept = np.bincount(label, weights=info.accept_prob, minlength=n_modes) / counts
+            group_accept = (
+                np.bincount(label, weights=info.accept_prob, minlength=n_modes) / counts
+            )
             da = dual_averaging_update(da, group_accept, target_accept)
-            eps = np.exp(da.log_step_size_avg if m == n_adapt else da.log_step_size)[label]
+            eps = np.exp(da.log_step_size_avg if m == n_adapt else da.log_step_size)[
+                label
+            ]
         elif (m - n_adapt) % block == 0 and m - n_adapt >= 2 * block:
             if levelled_off(trace[:, n_adapt:m], block, rhat_threshold):
                 converged = True
                 break
     if not converged:
         warnings.warn(
-            f"equilibrate: the potential energy did not level off within max_blocks = {max_blocks} "
-            f"blocks of {block} transitions; increase max_blocks or check the step size",
-            RuntimeWarning, stacklevel=2,
+            "equilibrate: the potential energy did not level off within max_blocks = "
+            f"{max_blocks} "
+            f"blocks of {block} transitions; increase max_blocks or check the step "
+            "size",
+            RuntimeWarning,
+            stacklevel=2,
         )
-    return EquilibriumResult(state.position, label, modes, trace[:, :m].copy(), eps.copy(),
-                             converged, m)
+    return EquilibriumResult(
+        state.position, label, modes, trace[:, :m].copy(), eps.copy(), converged, m
+    )

@@ -11,7 +11,13 @@ from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
 
-from ._validation import check_float_array, check_int, check_n_steps, check_positions, check_rng
+from ._validation import (
+    check_float_array,
+    check_int,
+    check_n_steps,
+    check_positions,
+    check_rng,
+)
 from .kernel import HMCInfo, sample
 from .potential import Potential
 
@@ -53,7 +59,8 @@ def run_grid(
     rng: np.random.Generator,
     progress: Callable[[int], object] | None = None,
 ) -> GridResult:
-    """Sample from ``initial_position`` (shape ``(chains, dim)``) with every ``(eps, L)`` pair.
+    """Sample from ``initial_position`` (shape ``(chains, dim)``) with every
+    ``(eps, L)`` pair.
 
     Every setting starts from the same ``chains`` positions, so settings differ
     only in the sampler, not in where the chains begin. The cost is
@@ -82,7 +89,9 @@ def run_grid(
     for k, L in enumerate(steps):
         cost = S * chains * int(L)
         tick = None if progress is None else (lambda i, cost=cost: progress(cost))
-        res = sample(potential, batch_start, batch_eps, int(L), n_samples, rng=rng, callback=tick)
+        res = sample(
+            potential, batch_start, batch_eps, int(L), n_samples, rng=rng, callback=tick
+        )
         positions[:, k] = res.positions.reshape(S, chains, n_samples, dim)
         for name, value in res.info._asdict().items():
             if info[name] is None:

@@ -28,7 +28,12 @@ from typing import Iterator, NamedTuple
 
 import numpy as np
 
-from ._validation import check_inverse_mass, check_n_steps, check_positions, check_step_size
+from ._validation import (
+    check_inverse_mass,
+    check_n_steps,
+    check_positions,
+    check_step_size,
+)
 from .potential import Potential, ValueAndGrad
 
 __all__ = [
@@ -62,8 +67,8 @@ class LeapfrogPoint(NamedTuple):
 
 
 class LeapfrogPath(NamedTuple):
-    """Every point of a leapfrog trajectory, stacked (from :func:`leapfrog_path`), for figures
-    and error analysis.
+    """Every point of a leapfrog trajectory, stacked (from :func:`leapfrog_path`), for
+    figures and error analysis.
 
     Attributes
     ----------
@@ -101,7 +106,8 @@ def _checked_steps(
     initial: ValueAndGrad | None,
     inverse_mass: np.ndarray | None = None,
 ) -> Iterator[LeapfrogPoint]:
-    """Check the arguments of :func:`leapfrog` (raising errors that name them), then :func:`_steps`."""
+    """Check the arguments of :func:`leapfrog` (raising errors that name them), then
+    :func:`_steps`."""
     q = check_positions(q, "q", potential.dim)
     p = check_positions(p, "p", q.shape[1])
     if p.shape != q.shape:
@@ -112,9 +118,13 @@ def _checked_steps(
     inv_mass = check_inverse_mass(inverse_mass, chains, q.shape[1])
     if initial is None:
         initial = potential.value_and_grad(q)
-    u, g = np.asarray(initial.value, dtype=float), np.asarray(initial.gradient, dtype=float)
+    u, g = np.asarray(initial.value, dtype=float), np.asarray(
+        initial.gradient, dtype=float
+    )
     if u.shape != (chains,) or g.shape != q.shape:
-        raise ValueError("initial must hold the potential (chains,) and gradient (chains, dim) at q")
+        raise ValueError(
+            "initial must hold the potential (chains,) and gradient (chains, dim) at q"
+        )
     return _steps(potential, q, p, eps, steps, ValueAndGrad(u, g), inv_mass)
 
 
@@ -191,7 +201,9 @@ def leapfrog(
         The end point with its potential energy and gradient. Non-finite
         values are returned as they are (they signal a divergence).
     """
-    return _end(_checked_steps(potential, q, p, step_size, n_steps, initial, inverse_mass))
+    return _end(
+        _checked_steps(potential, q, p, step_size, n_steps, initial, inverse_mass)
+    )
 
 
 def energy_error(
@@ -247,11 +259,15 @@ def leapfrog_path(
     A chain with fewer steps than the longest one repeats its end point. With
     ``inverse_mass``, ``hamiltonian`` uses the kinetic energy of that mass.
     """
-    points = list(_checked_steps(potential, q, p, step_size, n_steps, initial, inverse_mass))
+    points = list(
+        _checked_steps(potential, q, p, step_size, n_steps, initial, inverse_mass)
+    )
     positions = np.stack([t.position for t in points], axis=1)
     momenta = np.stack([t.momentum for t in points], axis=1)
     u = np.stack([t.potential_energy for t in points], axis=1)
     inv_mass = check_inverse_mass(inverse_mass, *positions[:, 0].shape)
     with np.errstate(all="ignore"):
-        h = u + kinetic_energy(momenta, None if inv_mass is None else inv_mass[:, None, :])
+        h = u + kinetic_energy(
+            momenta, None if inv_mass is None else inv_mass[:, None, :]
+        )
     return LeapfrogPath(positions, momenta, u, h)

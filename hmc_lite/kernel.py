@@ -102,17 +102,21 @@ class SampleResult(NamedTuple):
 
     @property
     def info(self) -> HMCInfo:
-        """The per-transition :class:`HMCInfo`, fields of shape ``(chains, n_samples)``."""
+        """The per-transition :class:`HMCInfo`, fields of shape ``(chains, n_samples)``.
+        """
         return HMCInfo(*(getattr(self, name) for name in HMCInfo._fields))
 
 
 def init_state(potential: Potential, position: np.ndarray) -> HMCState:
-    """Evaluate the potential and its gradient at ``position`` (shape ``(chains, dim)``)."""
+    """Evaluate the potential and its gradient at ``position`` (shape
+    ``(chains, dim)``)."""
     # a copy: the state must not change when the caller later edits its array
     position = check_positions(position, "initial_position", potential.dim).copy()
     u, g = potential.value_and_grad(position)
     if not np.all(np.isfinite(u)) or not np.all(np.isfinite(g)):
-        raise ValueError("initial_position must have finite potential energy and gradient")
+        raise ValueError(
+            "initial_position must have finite potential energy and gradient"
+        )
     return HMCState(position, u, g)
 
 
@@ -159,7 +163,8 @@ def _transition(
     divergence_threshold: float,
     inv_mass: np.ndarray | None,
 ) -> tuple[HMCState, HMCInfo]:
-    """:func:`hmc_step` with checked arguments (``eps``, ``steps`` of shape ``(chains,)``)."""
+    """:func:`hmc_step` with checked arguments (``eps``, ``steps`` of shape
+    ``(chains,)``)."""
     q = state.position
     chains = q.shape[0]
     p = rng.standard_normal(q.shape)

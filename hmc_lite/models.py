@@ -79,7 +79,11 @@ def _piecewise_linear(slope: float, grad_at_zero: float) -> tuple[Callable, Call
     """
 
     def derivative(x, out=None):
-        d = np.greater(x, 0, out=out, casting="unsafe") if out is not None else (x > 0).astype(float)
+        d = (
+            np.greater(x, 0, out=out, casting="unsafe")
+            if out is not None
+            else (x > 0).astype(float)
+        )
         if slope != 0.0:
             d *= 1.0 - slope
             d += slope
@@ -147,8 +151,9 @@ def _softplus(beta: float) -> tuple[Callable, Callable]:
     defvjp(f, lambda ans, x: (lambda g: g * _sigmoid(beta * x)))
 
     def value_and_derivative(z, out_value, out_derivative):
-        # softplus(t) = max(t, 0) + log1p(exp(-|t|)) and sigmoid(t) = -expm1(-softplus(t)),
-        # both free of overflow and computed in the two buffers only.
+        # softplus(t) = max(t, 0) + log1p(exp(-|t|)) and sigmoid(t) =
+        # -expm1(-softplus(t)), both free of overflow and computed in the two buffers
+        # only.
         np.multiply(z, beta, out=out_value)
         np.abs(out_value, out=out_derivative)
         np.negative(out_derivative, out=out_derivative)
@@ -224,11 +229,14 @@ def get_activation(
 
 
 def gaussian_potential(cov: np.ndarray, mean: np.ndarray | None = None) -> Potential:
-    """Potential of ``N(mean, cov)``: ``U(q) = (q - mean)^T cov^{-1} (q - mean) / 2``."""
+    """Potential of ``N(mean, cov)``: ``U(q) = (q - mean)^T cov^{-1} (q - mean) / 2``.
+    """
     cov = np.atleast_2d(np.asarray(cov, dtype=float))
     d = cov.shape[0]
     if cov.shape != (d, d) or not np.allclose(cov, cov.T):
-        raise ValueError(f"cov must be a symmetric square matrix; got shape {cov.shape}")
+        raise ValueError(
+            f"cov must be a symmetric square matrix; got shape {cov.shape}"
+        )
     if np.any(np.linalg.eigvalsh(cov) <= 0):
         raise ValueError("cov must be positive definite")
     mu = np.zeros(d) if mean is None else np.asarray(mean, dtype=float)
@@ -249,7 +257,8 @@ def product_potential(
     dim: int,
     name: str = "",
 ) -> Potential:
-    """The potential ``U(q) = sum_i V(q_i)`` of a product target, with ``V'`` in closed form.
+    """The potential ``U(q) = sum_i V(q_i)`` of a product target, with ``V'`` in closed
+    form.
 
     ``V`` and ``dV`` act elementwise on NumPy arrays. The gradient is ``dV(q)``
     handed to autograd as the derivative of a single primitive, so autograd
@@ -283,7 +292,12 @@ def kinked_product_potential(dim: int, jump: float = 2.0) -> Potential:
     gradient is computed in closed form (:func:`product_potential`).
     """
     dim = check_int(dim, "dim")
-    if _is_bool(jump) or not isinstance(jump, numbers.Real) or not np.isfinite(jump) or jump < 0:
+    if (
+        _is_bool(jump)
+        or not isinstance(jump, numbers.Real)
+        or not np.isfinite(jump)
+        or jump < 0
+    ):
         raise ValueError(f"jump must be non-negative and finite; got {jump!r}")
     half = 0.5 * float(jump)
     return product_potential(lambda x: 0.5 * x * x + half * np.abs(x),
@@ -299,10 +313,11 @@ def kinked_product_potential(dim: int, jump: float = 2.0) -> Potential:
 class MLPPotential(Potential):
     """Posterior potential of a fully connected regression network.
 
-    ``U(theta) = sum_i (y_i - f_theta(x_i))^2 / (2 noise_sd^2) + |theta|^2 / (2 prior_sd^2)``
-    (additive constants dropped). Parameters are one flat vector per chain:
-    for each layer, the weight matrix ``W`` of shape ``(n_in, n_out)`` (row
-    major) followed by the bias ``b`` of shape ``(n_out,)``.
+    ``U(theta) = sum_i (y_i - f_theta(x_i))^2 / (2 noise_sd^2)``
+    ``+ |theta|^2 / (2 prior_sd^2)``
+    (additive constants dropped). Parameters are one flat vector per chain: for each
+    layer, the weight matrix ``W`` of shape ``(n_in, n_out)`` (row major) followed by
+    the bias ``b`` of shape ``(n_out,)``.
 
     Use :func:`mlp_potential` to build one.
 
@@ -357,10 +372,13 @@ class MLPPotential(Potential):
         self.activation = activation
         self.noise_sd = float(noise_sd)
         self.prior_sd = float(prior_sd)
-        self.shapes = [((a, b), (b,)) for a, b in zip(self.widths[:-1], self.widths[1:])]
+        self.shapes = [
+            ((a, b), (b,)) for a, b in zip(self.widths[:-1], self.widths[1:])
+        ]
         super().__init__(self._energy, dim=sum(a * b + b for (a, b), _ in self.shapes),
                          name=f"MLP {list(self.widths)} {activation.name}")
-        # [x, 1] and its transpose: the first layer's weights and bias act as one matrix.
+        # [x, 1] and its transpose: the first layer's weights and bias act as one
+        # matrix.
         self._x1 = np.hstack([x, np.ones((x.shape[0], 1))])
         self._x1_t = np.ascontiguousarray(self._x1.T)
         self._offsets = np.cumsum([0] + [a * b + b for (a, b), _ in self.shapes])
@@ -385,13 +403,18 @@ class MLPPotential(Potential):
 
     @chain_block.setter
     def chain_block(self, value: int) -> None:
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, np.integer))
+            or value < 1
+        ):
             raise ValueError(f"chain_block must be a positive integer; got {value!r}")
         self._chain_block = int(value)
 
     def unflatten(self, theta):
         """Split flat parameters ``(chains, dim)`` into ``[(W, b), ...]`` with
-        ``W`` of shape ``(chains, n_in, n_out)`` and ``b`` of shape ``(chains, n_out)``."""
+        ``W`` of shape ``(chains, n_in, n_out)`` and ``b`` of shape ``(chains, n_out)``.
+        """
         layers, start = [], 0
         chains = theta.shape[0]
         for (a, b), _ in self.shapes:
@@ -428,20 +451,26 @@ class MLPPotential(Potential):
         return self._energy(theta)
 
     def _scratch(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
-        """This thread's scratch array ``name`` of the given shape, kept from call to call.
+        """This thread's scratch array ``name`` of the given shape, kept from call to
+        call.
 
         Fresh arrays of a few hundred kilobytes cost page faults on every call, more
         than the arithmetic done in them; the first axis (chains) only ever grows.
         """
         arrays = self._local.__dict__.setdefault("arrays", {})
         array = arrays.get(name)
-        if array is None or array.shape[0] < shape[0] or array.shape[1:] != tuple(shape[1:]):
+        if (
+            array is None
+            or array.shape[0] < shape[0]
+            or array.shape[1:] != tuple(shape[1:])
+        ):
             array = arrays[name] = np.empty(shape)
         return array[:shape[0]]
 
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
-        del state["_local"]  # scratch space: not part of the potential, and not copyable
+        # scratch space: not part of the potential, and not copyable
+        del state["_local"]
         return state
 
     def __setstate__(self, state: dict) -> None:
@@ -475,13 +504,16 @@ class MLPPotential(Potential):
         return ValueAndGrad(energy, grad)
 
     def _blocks(self, chains: int) -> list[slice]:
-        """Consecutive slices of at most :attr:`chain_block` chains covering ``range(chains)``."""
+        """Consecutive slices of at most :attr:`chain_block` chains covering
+        ``range(chains)``."""
         step = self.chain_block
         return [slice(lo, min(lo + step, chains)) for lo in range(0, chains, step)]
 
     def _first_layer(self, Wb: np.ndarray, out: np.ndarray) -> None:
         """Pre-activations ``x W + b`` of the first layer, shape ``(chains, n, width)``,
-        rounded as the autograd path rounds them (``Wb`` is ``[W; b]``, ``(chains, d + 1, width)``)."""
+        rounded as the autograd path rounds them (``Wb`` is ``[W; b]``,
+        ``(chains, d + 1, width)``).
+        """
         if self.widths[0] == 1:
             # A dot product of two terms adds the rounded product x W to b, as
             # matmul(x, W) + b does: same numbers, one pass instead of two.
@@ -490,7 +522,9 @@ class MLPPotential(Potential):
             np.matmul(self.x, Wb[:, :-1], out=out)
             out += Wb[:, -1:]
 
-    def _one_hidden_layer(self, q: np.ndarray, resid: np.ndarray, grad: np.ndarray) -> None:
+    def _one_hidden_layer(
+        self, q: np.ndarray, resid: np.ndarray, grad: np.ndarray
+    ) -> None:
         """Fill ``resid`` with ``f(x_i) - y_i`` and ``grad`` with the likelihood's
         gradient, for a network ``[d, w, 1]``, block by block."""
         chains = q.shape[0]
@@ -501,8 +535,11 @@ class MLPPotential(Potential):
         prec = 1.0 / self.noise_sd**2
         block = (min(chains, self.chain_block), self.x.shape[0], w)
         z_buffer, deriv_buffer = self._scratch("z0", block), self._scratch("d0", block)
-        m = self._scratch("m", (chains, d + 1, w))  # m_ij = sum_n [x, 1]_ni g_n act'(z)_nj
-        derivative_only = getattr(self.activation.value_and_derivative, "derivative_only", None)
+        # m_ij = sum_n [x, 1]_ni g_n act'(z)_nj
+        m = self._scratch("m", (chains, d + 1, w))
+        derivative_only = getattr(
+            self.activation.value_and_derivative, "derivative_only", None
+        )
         if derivative_only is not None:
             # act(z) = z act'(z) and z = [x, 1] @ [W; b], so the outputs act(z) @ v are
             # sum_i [x, 1]_ni (([W; b] * v) @ act'(z)^T)_in: no array of activations.
@@ -512,7 +549,9 @@ class MLPPotential(Potential):
             self._first_layer(Wb[s], out=z)
             if derivative_only is not None:
                 derivative_only(z, out=deriv)
-                f = (np.matmul(Wbv[s], deriv.transpose(0, 2, 1)) * self._x1_t).sum(axis=1)
+                f = (np.matmul(Wbv[s], deriv.transpose(0, 2, 1)) * self._x1_t).sum(
+                    axis=1
+                )
             else:
                 self.activation.value_and_derivative(z, z, deriv)  # z now holds act(z)
                 f = np.matmul(z, v[s, :, None])[:, :, 0]
@@ -530,25 +569,43 @@ class MLPPotential(Potential):
         grad[:, k + w] = prec * resid.sum(axis=1)
 
     def _any_depth(self, q: np.ndarray, resid: np.ndarray, grad: np.ndarray) -> None:
-        """As :meth:`_one_hidden_layer`, for any number of hidden layers (0 included)."""
+        """As :meth:`_one_hidden_layer`, for any number of hidden layers (0 included).
+        """
         chains = q.shape[0]
-        layers = [(q[:, lo:lo + a * b].reshape(chains, a, b), q[:, lo + a * b:lo + (a + 1) * b])
-                  for lo, ((a, b), _) in zip(self._offsets, self.shapes)]  # as unflatten, without autograd
+        # as unflatten, without autograd
+        layers = [
+            (
+                q[:, lo : lo + a * b].reshape(chains, a, b),
+                q[:, lo + a * b : lo + (a + 1) * b],
+            )
+            for lo, ((a, b), _) in zip(self._offsets, self.shapes)
+        ]
         block, n = min(chains, self.chain_block), self.x.shape[0]
-        buffers = [(self._scratch(f"z{k}", (block, n, w)), self._scratch(f"d{k}", (block, n, w)))
-                   for k, w in enumerate(self.widths[1:-1])]
+        buffers = [
+            (
+                self._scratch(f"z{k}", (block, n, w)),
+                self._scratch(f"d{k}", (block, n, w)),
+            )
+            for k, w in enumerate(self.widths[1:-1])
+        ]
         act = self.activation.value_and_derivative
         prec = 1.0 / self.noise_sd**2
         ones = self._x1_t[-1:]  # a row of n ones: column sums as a matrix product
         d, w = self.widths[0], self.widths[1]
         for s in self._blocks(chains):
-            work = [(value[:s.stop - s.start], deriv[:s.stop - s.start]) for value, deriv in buffers]
-            # Forward pass: work[k] = (activation value, activation derivative) of hidden layer k.
+            work = [
+                (value[: s.stop - s.start], deriv[: s.stop - s.start])
+                for value, deriv in buffers
+            ]
+            # Forward pass: work[k] = (activation value, activation derivative) of
+            # hidden layer k.
             h = self.x
             for k, (value, deriv) in enumerate(work):
                 W, b = layers[k]
                 if k == 0:
-                    self._first_layer(q[s, :(d + 1) * w].reshape(-1, d + 1, w), out=value)
+                    self._first_layer(
+                        q[s, : (d + 1) * w].reshape(-1, d + 1, w), out=value
+                    )
                 else:
                     np.matmul(h, W[s], out=value)
                     value += b[s, None, :]
@@ -563,18 +620,25 @@ class MLPPotential(Potential):
             grad[s, lo:lo + h.shape[-1]] = np.matmul(g[:, None, :], h)[:, 0, :]
             if not work:
                 continue
-            # Backward pass; dU/d(pre-activation) of a layer overwrites its activation values.
+            # Backward pass; dU/d(pre-activation) of a layer overwrites its activation
+            # values.
             G, deriv = work[-1]
             np.multiply(g[:, :, None], W_out[s, None, :, 0], out=G)
             G *= deriv
-            for k in range(len(work) - 1, 0, -1):  # hidden layer k, fed by hidden layer k - 1
+            # hidden layer k, fed by hidden layer k - 1
+            for k in range(len(work) - 1, 0, -1):
                 W = layers[k][0][s]
                 h_in, deriv = work[k - 1]
                 a, width = W.shape[1:]
                 lo = self._offsets[k]
-                grad[s, lo:lo + a * width] = np.matmul(h_in.transpose(0, 2, 1), G).reshape(-1, a * width)
-                grad[s, lo + a * width:lo + (a + 1) * width] = np.matmul(ones, G)[:, 0, :]
-                # W^T copied first: a product with a contiguous matrix is faster than with a view.
+                grad[s, lo : lo + a * width] = np.matmul(
+                    h_in.transpose(0, 2, 1), G
+                ).reshape(-1, a * width)
+                grad[s, lo + a * width : lo + (a + 1) * width] = np.matmul(ones, G)[
+                    :, 0, :
+                ]
+                # W^T copied first: a product with a contiguous matrix is faster than
+                # with a view.
                 np.matmul(G, np.ascontiguousarray(W.transpose(0, 2, 1)), out=h_in)
                 h_in *= deriv
                 G = h_in
@@ -603,13 +667,18 @@ class MLPPotential(Potential):
         """
         theta = np.asarray(theta, dtype=float)
         if theta.ndim not in (2, 3):
-            raise ValueError(f"theta must have shape (chains, dim) or (chains, draws, dim); got {theta.shape}")
+            raise ValueError(
+                "theta must have shape (chains, dim) or (chains, draws, dim); got "
+                f"{theta.shape}"
+            )
         x = self._inputs(x)
         flat = check_positions(theta.reshape(-1, theta.shape[-1]), "theta", self.dim)
         f, _ = self._forward(flat, x)
         return np.asarray(f).reshape(theta.shape[:-1] + (x.shape[0],))
 
-    def pre_activations(self, theta: np.ndarray, x: np.ndarray | None = None) -> list[np.ndarray]:
+    def pre_activations(
+        self, theta: np.ndarray, x: np.ndarray | None = None
+    ) -> list[np.ndarray]:
         """Pre-activations of every hidden layer, each of shape ``(chains, n, width)``.
 
         The potential is not differentiable where one of them is exactly 0
@@ -620,7 +689,9 @@ class MLPPotential(Potential):
         _, pre = self._forward(theta, self._inputs(x), keep_pre=True)
         return [np.asarray(z) for z in pre]
 
-    def kink_crossings(self, positions: np.ndarray, x: np.ndarray | None = None) -> np.ndarray:
+    def kink_crossings(
+        self, positions: np.ndarray, x: np.ndarray | None = None
+    ) -> np.ndarray:
         """Kink surfaces crossed by each step of each chain's path.
 
         ``positions`` has shape ``(chains, n_points, dim)`` (e.g.
@@ -636,10 +707,12 @@ class MLPPotential(Potential):
         path = np.asarray(positions, dtype=float)
         if path.ndim != 3 or path.shape[1] < 1 or path.shape[2] != self.dim:
             raise ValueError(
-                f"positions must have shape (chains, n_points, {self.dim}); got {path.shape}"
+                f"positions must have shape (chains, n_points, {self.dim}); got "
+                f"{path.shape}"
             )
         counts = np.zeros((path.shape[0], path.shape[1] - 1), dtype=int)
-        for c, points in enumerate(path):  # one chain at a time: (n_points, n, width) per layer
+        # one chain at a time: (n_points, n, width) per layer
+        for c, points in enumerate(path):
             for z in self.pre_activations(points, x):
                 on = z > 0
                 counts[c] += (on[1:] != on[:-1]).sum(axis=(1, 2))
@@ -708,14 +781,22 @@ def mlp_potential(
     try:
         widths = list(widths)
     except TypeError as err:
-        raise TypeError(f"widths must be a sequence of positive integers; got {widths!r}") from err
-    if len(widths) < 2 or any(isinstance(w, bool) or not isinstance(w, (int, np.integer)) or w < 1
-                              for w in widths):
-        raise ValueError(f"widths must be at least two positive integers; got {widths!r}")
+        raise TypeError(
+            f"widths must be a sequence of positive integers; got {widths!r}"
+        ) from err
+    if len(widths) < 2 or any(
+        isinstance(w, bool) or not isinstance(w, (int, np.integer)) or w < 1
+        for w in widths
+    ):
+        raise ValueError(
+            f"widths must be at least two positive integers; got {widths!r}"
+        )
     if widths[-1] != 1:
         raise ValueError(f"widths must end with an output width of 1; got {widths!r}")
     if x.ndim != 2 or x.shape[1] != widths[0] or x.shape[0] < 1:
-        raise ValueError(f"x must have shape (n, {widths[0]}) with n >= 1; got {x.shape}")
+        raise ValueError(
+            f"x must have shape (n, {widths[0]}) with n >= 1; got {x.shape}"
+        )
     if y.shape != (x.shape[0],):
         raise ValueError(f"y must have shape ({x.shape[0]},); got {y.shape}")
     if not np.all(np.isfinite(x)):
@@ -723,19 +804,31 @@ def mlp_potential(
     if not np.all(np.isfinite(y)):
         raise ValueError("y must be finite; it contains NaN or infinite values")
     for label, v in (("noise_sd", noise_sd), ("prior_sd", prior_sd)):
-        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) \
-                or not np.isfinite(v) or v <= 0:
+        if (
+            isinstance(v, bool)
+            or not isinstance(v, (int, float, np.integer, np.floating))
+            or not np.isfinite(v)
+            or v <= 0
+        ):
             raise ValueError(f"{label} must be positive and finite; got {v!r}")
         with np.errstate(over="ignore", under="ignore"):
             variance = np.float64(v) ** 2
-        if not 1.0 / np.finfo(float).max < variance < np.inf:  # 1 / sd^2 must be finite and > 0
+        # 1 / sd^2 must be finite and > 0
+        if not 1.0 / np.finfo(float).max < variance < np.inf:
             raise ValueError(f"{label} must be between 1e-154 and 1e154; got {v!r}")
     if isinstance(activation, str):
         act = get_activation(activation, **activation_options)
     elif isinstance(activation, Activation):
         if activation_options:
-            raise ValueError("activation options apply only when activation is given by name")
+            raise ValueError(
+                "activation options apply only when activation is given by name"
+            )
         act = activation
     else:
-        raise TypeError(f"activation must be a name or an Activation; got {type(activation).__name__}")
-    return MLPPotential(x.copy(), y.copy(), [int(w) for w in widths], act, noise_sd, prior_sd)
+        raise TypeError(
+            "activation must be a name or an Activation; got "
+            f"{type(activation).__name__}"
+        )
+    return MLPPotential(
+        x.copy(), y.copy(), [int(w) for w in widths], act, noise_sd, prior_sd
+    )

@@ -241,7 +241,9 @@ _T = TypeVar("_T", _Point, _Span)
 
 def _where(mask: np.ndarray, a: _T, b: _T) -> _T:
     """Field by field, ``a`` for the chains where ``mask`` holds and ``b`` elsewhere."""
-    return type(a)(*(np.where(mask if x.ndim == 1 else mask[:, None], x, y) for x, y in zip(a, b)))
+    return type(a)(
+        *(np.where(mask if x.ndim == 1 else mask[:, None], x, y) for x, y in zip(a, b))
+    )
 
 
 def _reversed(span: _Span, mask: np.ndarray) -> _Span:
@@ -251,8 +253,11 @@ def _reversed(span: _Span, mask: np.ndarray) -> _Span:
     return span._replace(p_first=first, p_last=last)
 
 
-def _no_u_turn(p_a: np.ndarray, p_b: np.ndarray, rho: np.ndarray, inv_mass: np.ndarray | None) -> np.ndarray:
-    """Betancourt's criterion for a stretch with end momenta ``p_a``, ``p_b`` and momentum sum ``rho``.
+def _no_u_turn(
+    p_a: np.ndarray, p_b: np.ndarray, rho: np.ndarray, inv_mass: np.ndarray | None
+) -> np.ndarray:
+    """Betancourt's criterion for a stretch with end momenta ``p_a``, ``p_b`` and
+    momentum sum ``rho``.
 
     True (keep going) when both ends still move along ``rho``: the velocities
     ``M^-1 p`` at the two ends have a positive inner product with ``rho``.
@@ -280,11 +285,17 @@ def _join(first: _Span, second: _Span, u: np.ndarray, biased: bool,
         rho = first.rho + second.rho
         ok = (
             _no_u_turn(first.p_first, second.p_last, rho, inv_mass)
-            & _no_u_turn(first.p_first, second.p_first, first.rho + second.p_first, inv_mass)
-            & _no_u_turn(first.p_last, second.p_last, second.rho + first.p_last, inv_mass)
+            & _no_u_turn(
+                first.p_first, second.p_first, first.rho + second.p_first, inv_mass
+            )
+            & _no_u_turn(
+                first.p_last, second.p_last, second.rho + first.p_last, inv_mass
+            )
         )
     candidate = _where(take_second, second, first)
-    joined = candidate._replace(p_first=first.p_first, p_last=second.p_last, rho=rho, log_weight=log_weight)
+    joined = candidate._replace(
+        p_first=first.p_first, p_last=second.p_last, rho=rho, log_weight=log_weight
+    )
     return joined, ok
 
 
@@ -298,7 +309,8 @@ class _Steps(NamedTuple):
 
 def _step(potential: Potential, z: _Point, forward: np.ndarray, eps: np.ndarray,
           inv_mass: np.ndarray | None, rows: np.ndarray) -> _Point:
-    """One leapfrog step for the chains ``rows``, forwards or backwards in time; other rows unchanged.
+    """One leapfrog step for the chains ``rows``, forwards or backwards in time; other
+    rows unchanged.
 
     A backward step is a forward step with the momentum flipped, flipped back
     (leapfrog is time-reversible, and exactly so in floating point, since
@@ -306,8 +318,17 @@ def _step(potential: Potential, z: _Point, forward: np.ndarray, eps: np.ndarray,
     """
     sign = np.where(forward[rows], 1.0, -1.0)[:, None]
     initial = ValueAndGrad(z.potential_energy[rows], z.gradient[rows])
-    end = _end(_steps(potential, z.position[rows], sign * z.momentum[rows], eps[rows],
-                      np.ones(rows.size, dtype=int), initial, None if inv_mass is None else inv_mass[rows]))
+    end = _end(
+        _steps(
+            potential,
+            z.position[rows],
+            sign * z.momentum[rows],
+            eps[rows],
+            np.ones(rows.size, dtype=int),
+            initial,
+            None if inv_mass is None else inv_mass[rows],
+        )
+    )
     new = _Point(*(x.copy() for x in z))
     new.position[rows], new.momentum[rows] = end.position, sign * end.momentum
     new.potential_energy[rows], new.gradient[rows] = end.potential_energy, end.gradient
@@ -316,7 +337,8 @@ def _step(potential: Potential, z: _Point, forward: np.ndarray, eps: np.ndarray,
 
 def _leaf(z: _Point, h0: np.ndarray, inv_mass: np.ndarray | None,
           threshold: float) -> tuple[_Span, np.ndarray, np.ndarray]:
-    """The one-point span at ``z``, whether it is sound (not divergent), and its acceptance statistic."""
+    """The one-point span at ``z``, whether it is sound (not divergent), and its
+    acceptance statistic."""
     with np.errstate(all="ignore"):
         h = z.potential_energy + kinetic_energy(z.momentum, inv_mass)
         finite = (np.isfinite(h) & np.all(np.isfinite(z.position), axis=1)
@@ -324,15 +346,33 @@ def _leaf(z: _Point, h0: np.ndarray, inv_mass: np.ndarray | None,
         log_weight = np.where(finite, h0 - h, -np.inf)
         sound = finite & (-log_weight <= threshold)
         accept = np.where(finite, np.exp(np.minimum(log_weight, 0.0)), 0.0)
-    span = _Span(z.momentum, z.momentum, z.momentum, log_weight, z.position, z.potential_energy,
-                 z.gradient, h)
+    span = _Span(
+        z.momentum,
+        z.momentum,
+        z.momentum,
+        log_weight,
+        z.position,
+        z.potential_energy,
+        z.gradient,
+        h,
+    )
     return span, sound, accept
 
 
-def _build_subtree(potential: Potential, start: _Point, depth: int, forward: np.ndarray,
-                   building: np.ndarray, h0: np.ndarray, eps: np.ndarray, inv_mass: np.ndarray | None,
-                   threshold: float, rng: np.random.Generator) -> tuple[_Span, _Point, np.ndarray, _Steps]:
-    """Integrate ``2^depth`` steps from ``start`` for the chains ``building`` and join them into one span.
+def _build_subtree(
+    potential: Potential,
+    start: _Point,
+    depth: int,
+    forward: np.ndarray,
+    building: np.ndarray,
+    h0: np.ndarray,
+    eps: np.ndarray,
+    inv_mass: np.ndarray | None,
+    threshold: float,
+    rng: np.random.Generator,
+) -> tuple[_Span, _Point, np.ndarray, _Steps]:
+    """Integrate ``2^depth`` steps from ``start`` for the chains ``building`` and join
+    them into one span.
 
     The recursion of NUTS (build two halves, join them) is run as a binary
     counter: after leaf ``i`` (counting from 0), each trailing 1-bit of ``i``
@@ -345,7 +385,9 @@ def _build_subtree(potential: Potential, start: _Point, depth: int, forward: np.
     """
     chains = start.position.shape[0]
     alive = building.copy()
-    counts = _Steps(np.zeros(chains, dtype=int), np.zeros(chains), np.zeros(chains, dtype=bool))
+    counts = _Steps(
+        np.zeros(chains, dtype=int), np.zeros(chains), np.zeros(chains, dtype=bool)
+    )
     pending: list[_Span] = []
     z, span = start, None
     for i in range(2**depth):
@@ -400,19 +442,32 @@ def build_tree(
     left = right = start
     going = np.ones(chains, dtype=bool)
     depth = np.zeros(chains, dtype=int)
-    totals = _Steps(np.zeros(chains, dtype=int), np.zeros(chains), np.zeros(chains, dtype=bool))
+    totals = _Steps(
+        np.zeros(chains, dtype=int), np.zeros(chains), np.zeros(chains, dtype=bool)
+    )
     for d in range(max_depth):
         if not going.any():
             break
         fwd = forward[:, d]
         sub, end, valid, counts = _build_subtree(
-            potential, _where(fwd, right, left), d, fwd, going, h0, step_size, inverse_mass,
-            divergence_threshold, rng)
+            potential,
+            _where(fwd, right, left),
+            d,
+            fwd,
+            going,
+            h0,
+            step_size,
+            inverse_mass,
+            divergence_threshold,
+            rng,
+        )
         for total, count in zip(totals, counts):
             total += count
         grown = going & valid
         # join in build order (the old tree first), then back to time order
-        joined, no_turn = _join(_reversed(tree, ~fwd), sub, rng.random(chains), True, inverse_mass)
+        joined, no_turn = _join(
+            _reversed(tree, ~fwd), sub, rng.random(chains), True, inverse_mass
+        )
         tree = _where(grown, _reversed(joined, ~fwd), tree)
         right = _where(grown & fwd, end, right)
         left = _where(grown & ~fwd, end, left)
@@ -422,7 +477,9 @@ def build_tree(
         mean_accept = totals.sum_accept / totals.n_steps
     info = NUTSInfo(depth, totals.n_steps, mean_accept, totals.divergent, tree.energy)
     new_state = HMCState(tree.position, tree.potential_energy, tree.gradient)
-    return NUTSTree(new_state, info, left.position, left.momentum, right.position, right.momentum)
+    return NUTSTree(
+        new_state, info, left.position, left.momentum, right.position, right.momentum
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -432,13 +489,22 @@ def build_tree(
 
 def _draw_momentum(rng: np.random.Generator, shape: tuple[int, int],
                    inv_mass: np.ndarray | None) -> np.ndarray:
-    """Momenta ``p ~ N(0, M)`` with ``M = diag(1 / inv_mass)`` (unit mass for ``None``)."""
+    """Momenta ``p ~ N(0, M)`` with ``M = diag(1 / inv_mass)`` (unit mass for ``None``).
+    """
     p = rng.standard_normal(shape)
-    return p if inv_mass is None else p / np.sqrt(inv_mass)  # sd sqrt(M) = 1 / sqrt(M^-1)
+    # sd sqrt(M) = 1 / sqrt(M^-1)
+    return p if inv_mass is None else p / np.sqrt(inv_mass)
 
 
-def _transition(rng: np.random.Generator, state: HMCState, potential: Potential, eps: np.ndarray,
-                max_depth: int, inv_mass: np.ndarray | None, threshold: float) -> tuple[HMCState, NUTSInfo]:
+def _transition(
+    rng: np.random.Generator,
+    state: HMCState,
+    potential: Potential,
+    eps: np.ndarray,
+    max_depth: int,
+    inv_mass: np.ndarray | None,
+    threshold: float,
+) -> tuple[HMCState, NUTSInfo]:
     """:func:`nuts_step` with checked arguments."""
     chains = state.position.shape[0]
     p = _draw_momentum(rng, state.position.shape, inv_mass)
@@ -467,10 +533,15 @@ def nuts_step(
     """
     check_rng(rng)
     chains = check_state(state, potential.dim)
-    return _transition(rng, state, potential, check_step_size(step_size, chains),
-                       check_int(max_tree_depth, "max_tree_depth"),
-                       check_inverse_mass(inverse_mass, chains, state.position.shape[1]),
-                       check_positive_float(divergence_threshold, "divergence_threshold"))
+    return _transition(
+        rng,
+        state,
+        potential,
+        check_step_size(step_size, chains),
+        check_int(max_tree_depth, "max_tree_depth"),
+        check_inverse_mass(inverse_mass, chains, state.position.shape[1]),
+        check_positive_float(divergence_threshold, "divergence_threshold"),
+    )
 
 
 def sample(
@@ -527,14 +598,17 @@ def sample(
     positions = np.empty((chains, n_samples, dim))
     infos = []
     for i in range(n_samples):
-        state, info = _transition(rng, state, potential, eps, max_depth, inv_mass, threshold)
+        state, info = _transition(
+            rng, state, potential, eps, max_depth, inv_mass, threshold
+        )
         positions[:, i] = state.position
         infos.append(info)
     return NUTSSampleResult(positions, _stack(infos), state)
 
 
 def _stack(infos: list[NUTSInfo]) -> NUTSInfo:
-    """Per-transition infos as one :class:`NUTSInfo` with fields of shape ``(chains, n)``."""
+    """Per-transition infos as one :class:`NUTSInfo` with fields of shape
+    ``(chains, n)``."""
     return NUTSInfo(*(np.stack(field, axis=1) for field in zip(*infos)))
 
 
@@ -543,8 +617,13 @@ def _stack(infos: list[NUTSInfo]) -> NUTSInfo:
 # ---------------------------------------------------------------------------
 
 
-def _search_step_size(rng: np.random.Generator, state: HMCState, potential: Potential, eps: float,
-                      inv_mass: np.ndarray | None) -> float:
+def _search_step_size(
+    rng: np.random.Generator,
+    state: HMCState,
+    potential: Potential,
+    eps: float,
+    inv_mass: np.ndarray | None,
+) -> float:
     """Stan's heuristic for a starting step size, shared by all chains.
 
     One leapfrog step from the current positions with fresh momenta; the step
@@ -557,11 +636,16 @@ def _search_step_size(rng: np.random.Generator, state: HMCState, potential: Pote
 
     def mean_accept(e: float) -> float:
         p = _draw_momentum(rng, state.position.shape, inv_mass)
-        end = leapfrog(potential, state.position, p, e, 1, initial=initial, inverse_mass=inv_mass)
+        end = leapfrog(
+            potential, state.position, p, e, 1, initial=initial, inverse_mass=inv_mass
+        )
         with np.errstate(all="ignore"):
             dh = end.potential_energy + kinetic_energy(end.momentum, inv_mass) - (
                 state.potential_energy + kinetic_energy(p, inv_mass))
-            return float(np.sum(np.where(np.isfinite(dh), np.exp(-np.clip(dh, 0.0, None)), 0.0)) / chains)
+            return float(
+                np.sum(np.where(np.isfinite(dh), np.exp(-np.clip(dh, 0.0, None)), 0.0))
+                / chains
+            )
 
     up = mean_accept(eps) > _SEARCH_ACCEPT
     for _ in range(100):
@@ -643,18 +727,38 @@ def adapt(
     w = 0  # the current or next slow window
     for m in range(n_adapt):
         eps_trace[m] = np.exp(da.log_step_size[0])
-        state, info = _transition(rng, state, potential, np.full(chains, eps_trace[m]), max_depth,
-                                  inv_mass, threshold)
+        state, info = _transition(
+            rng,
+            state,
+            potential,
+            np.full(chains, eps_trace[m]),
+            max_depth,
+            inv_mass,
+            threshold,
+        )
         infos.append(info)
-        da = dual_averaging_update(da, np.array([info.accept_prob.mean()]), delta, gamma, t0, kappa)
+        da = dual_averaging_update(
+            da, np.array([info.accept_prob.mean()]), delta, gamma, t0, kappa
+        )
         if w < len(windows) and windows[w, 0] <= m < windows[w, 1]:
             draws[:, m - windows[w, 0]] = state.position
-            if m == windows[w, 1] - 1:  # end of a slow window: a new mass, a new start for the step size
-                inverse_mass = _regularised_variance(draws[:, : m + 1 - windows[w, 0]].reshape(-1, dim))
+            # end of a slow window: a new mass, a new start for the step size
+            if m == windows[w, 1] - 1:
+                inverse_mass = _regularised_variance(
+                    draws[:, : m + 1 - windows[w, 0]].reshape(-1, dim)
+                )
                 inv_mass = np.broadcast_to(inverse_mass, (chains, dim))
                 current = float(np.exp(da.log_step_size[0]))
-                da = dual_averaging_init(_search_step_size(rng, state, potential, current, inv_mass))
+                da = dual_averaging_init(
+                    _search_step_size(rng, state, potential, current, inv_mass)
+                )
                 w += 1
     final = np.exp(da.log_step_size_avg if da.iteration > 0 else da.log_step_size)
-    return NUTSAdaptationResult(state, np.full(chains, final[0]), inverse_mass, windows, eps_trace,
-                                _stack(infos))
+    return NUTSAdaptationResult(
+        state,
+        np.full(chains, final[0]),
+        inverse_mass,
+        windows,
+        eps_trace,
+        _stack(infos),
+    )

@@ -51,7 +51,9 @@ def activation_color(name: str) -> str:
     try:
         return ACTIVATION_COLORS[name]
     except KeyError:
-        raise ValueError(f"no colour for {name!r}; known: {sorted(ACTIVATION_COLORS)}") from None
+        raise ValueError(
+            f"no colour for {name!r}; known: {sorted(ACTIVATION_COLORS)}"
+        ) from None
 
 
 #: How figures, tables and printed lines name each activation.
@@ -69,10 +71,13 @@ def activation_label(name: str) -> str:
     try:
         return ACTIVATION_LABELS[name]
     except KeyError:
-        raise ValueError(f"no label for {name!r}; known: {sorted(ACTIVATION_LABELS)}") from None
+        raise ValueError(
+            f"no label for {name!r}; known: {sorted(ACTIVATION_LABELS)}"
+        ) from None
 
 
-def log_axis(ax, ticks, labels=None, *, axis: str = "x") -> None:  # noqa: ANN001 - an Axes
+# noqa: ANN001 - an Axes
+def log_axis(ax, ticks, labels=None, *, axis: str = "x") -> None:
     """Make ``axis`` of ``ax`` logarithmic with the given ticks written plainly.
 
     Tick labels are ``labels``, by default the ticks in ``:g`` format (``0.5``,
@@ -100,7 +105,9 @@ def enable_figure_display() -> bool:
         return False
     from IPython.core.pylabtools import print_figure
 
-    formatter.for_type(Figure, lambda fig: print_figure(fig, "png", bbox_inches="tight"))
+    formatter.for_type(
+        Figure, lambda fig: print_figure(fig, "png", bbox_inches="tight")
+    )
     return True
 
 
@@ -124,7 +131,8 @@ def enable_number_display() -> bool:
 
 
 def _formatter(mime_type: str):  # noqa: ANN202 - an IPython formatter, or None
-    """The running IPython kernel's display formatter for ``mime_type`` (None outside IPython)."""
+    """The running IPython kernel's display formatter for ``mime_type`` (None outside
+    IPython)."""
     try:
         from IPython import get_ipython
     except ImportError:  # pragma: no cover - IPython is a dependency of the book
@@ -133,7 +141,8 @@ def _formatter(mime_type: str):  # noqa: ANN202 - an IPython formatter, or None
     return None if shell is None else shell.display_formatter.formatters[mime_type]
 
 
-def _print_item(obj, printer, cycle) -> None:  # noqa: ANN001 - IPython's printer protocol
+# noqa: ANN001 - IPython's printer protocol
+def _print_item(obj, printer, cycle) -> None:
     printer.text(repr(obj.item()))
 
 

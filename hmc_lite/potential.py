@@ -69,10 +69,17 @@ class Potential:
     that an HMC transition with ``L`` leapfrog steps costs ``L`` of them.
     """
 
-    def __init__(self, U: Callable[[np.ndarray], np.ndarray], dim: int | None = None, name: str = "") -> None:
+    def __init__(
+        self,
+        U: Callable[[np.ndarray], np.ndarray],
+        dim: int | None = None,
+        name: str = "",
+    ) -> None:
         if not callable(U):
             raise TypeError(f"U must be callable, got {type(U).__name__}")
-        if dim is not None and (isinstance(dim, (bool, np.bool_)) or int(dim) != dim or dim < 1):
+        if dim is not None and (
+            isinstance(dim, (bool, np.bool_)) or int(dim) != dim or dim < 1
+        ):
             raise ValueError(f"dim must be a positive integer, got {dim!r}")
         self._U = U
         self.dim = None if dim is None else int(dim)
@@ -87,7 +94,8 @@ class Potential:
         u = np.asarray(u, dtype=float)
         if u.shape != (chains,):
             raise ValueError(
-                f"the potential U must return shape (chains,) = ({chains},); got {u.shape}"
+                f"the potential U must return shape (chains,) = ({chains},); got "
+                f"{u.shape}"
             )
         return u
 
@@ -116,7 +124,8 @@ class Potential:
 
 
 class WhitenedPotential(Potential):
-    """``V(z) = U(scale * z)``: the potential ``U`` seen in coordinates ``z = q / scale``.
+    """``V(z) = U(scale * z)``: the potential ``U`` seen in coordinates
+    ``z = q / scale``.
 
     Leapfrog with unit mass on ``V`` is leapfrog on ``U`` with the diagonal
     inverse mass ``scale**2`` (positions map by ``q = scale * z``, momenta by
@@ -134,7 +143,8 @@ class WhitenedPotential(Potential):
     Examples
     --------
     >>> import autograd.numpy as anp
-    >>> U = Potential(lambda q: 0.5 * anp.sum(q**2 / np.array([1.0, 4.0]), axis=1), dim=2)
+    >>> U = Potential(lambda q: 0.5 * anp.sum(q**2 / np.array([1.0, 4.0]), axis=1),
+    ...               dim=2)
     >>> V = WhitenedPotential(U, np.array([1.0, 2.0]))  # V(z) = |z|^2 / 2
     >>> V.value_and_grad(np.array([[1.0, 1.0]])).gradient.tolist()
     [[1.0, 1.0]]
@@ -144,8 +154,15 @@ class WhitenedPotential(Potential):
         if not isinstance(potential, Potential) or potential.dim is None:
             raise TypeError("potential must be a Potential with a known dim")
         scale = check_float_array(scale, "scale")
-        if scale.shape != (potential.dim,) or not np.all(np.isfinite(scale)) or np.any(scale <= 0):
-            raise ValueError(f"scale must be {potential.dim} positive finite numbers; got shape {scale.shape}")
+        if (
+            scale.shape != (potential.dim,)
+            or not np.all(np.isfinite(scale))
+            or np.any(scale <= 0)
+        ):
+            raise ValueError(
+                f"scale must be {potential.dim} positive finite numbers; got shape "
+                f"{scale.shape}"
+            )
         super().__init__(lambda z: potential(z * scale), dim=potential.dim,
                          name=f"whitened {potential.name}".strip())
         self.potential, self.scale = potential, scale

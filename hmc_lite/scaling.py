@@ -47,7 +47,9 @@ def _as_float_array(x, name: str) -> np.ndarray:
     try:
         arr = np.asarray(x, dtype=float)
     except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} must be a number or an array of numbers; got {x!r}") from err
+        raise TypeError(
+            f"{name} must be a number or an array of numbers; got {x!r}"
+        ) from err
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be finite; got {x!r}")
     return arr
@@ -64,7 +66,9 @@ def expected_acceptance(s: float | np.ndarray) -> np.ndarray:
 def _optimal_u(k: float) -> float:
     """The positive root of ``Phi(-u) = k u phi(u)`` (it is unique)."""
     k = check_positive_float(k, "k")
-    return float(brentq(lambda v: ndtr(-v) - k * v * _norm_pdf(v), 1e-12, 10.0, xtol=1e-14))
+    return float(
+        brentq(lambda v: ndtr(-v) - k * v * _norm_pdf(v), 1e-12, 10.0, xtol=1e-14)
+    )
 
 
 def optimal_acceptance(k: float) -> float:
@@ -149,10 +153,13 @@ def kink_variance_constant(
         raise ValueError("jumps and densities_at_kinks must be scalars or 1-D arrays")
     if J.shape != dens.shape:
         raise ValueError(
-            f"jumps and densities_at_kinks must have the same shape; got {J.shape} and {dens.shape}"
+            f"jumps and densities_at_kinks must have the same shape; got {J.shape} and "
+            f"{dens.shape}"
         )
     if np.any(dens < 0):
-        raise ValueError(f"densities_at_kinks must be non-negative; got {densities_at_kinks!r}")
+        raise ValueError(
+            f"densities_at_kinks must be non-negative; got {densities_at_kinks!r}"
+        )
     T_arr = _as_float_array(T, "T")
     if T_arr.ndim != 0 or T_arr <= 0:
         raise ValueError(f"T must be a positive finite number; got {T!r}")
@@ -193,7 +200,9 @@ def one_step_acceptance(step_size: float) -> float:
     """
     eps = check_positive_float(step_size, "step_size")
     if eps >= 2.0:
-        raise ValueError(f"step_size must be below the stability limit 2; got {step_size!r}")
+        raise ValueError(
+            f"step_size must be below the stability limit 2; got {step_size!r}"
+        )
     c = 1.0 - eps**2 / 2.0
 
     def integrand(t: float) -> float:
@@ -203,4 +212,6 @@ def one_step_acceptance(step_size: float) -> float:
     # g has period pi and changes sign where tan t = eps/2 or tan t = -(1 + c)/eps;
     # integrating piece by piece between these points keeps the quadrature accurate.
     kinks = sorted(np.arctan([eps / 2.0, -(1.0 + c) / eps]))
-    return float(quad(integrand, -np.pi / 2, np.pi / 2, points=kinks, limit=200)[0] / np.pi)
+    return float(
+        quad(integrand, -np.pi / 2, np.pi / 2, points=kinks, limit=200)[0] / np.pi
+    )

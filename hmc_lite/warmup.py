@@ -59,7 +59,9 @@ def adam(
     if isinstance(n_iter, bool) or int(n_iter) != n_iter or n_iter < 0:
         raise ValueError(f"n_iter must be a non-negative integer; got {n_iter!r}")
     if not np.isfinite(learning_rate) or learning_rate <= 0:
-        raise ValueError(f"learning_rate must be positive and finite; got {learning_rate!r}")
+        raise ValueError(
+            f"learning_rate must be positive and finite; got {learning_rate!r}"
+        )
     for name, beta in (("beta1", beta1), ("beta2", beta2)):
         if not (np.isfinite(beta) and 0 <= beta < 1):
             raise ValueError(f"{name} must be in [0, 1); got {beta!r}")
@@ -70,11 +72,15 @@ def adam(
             g = potential.value_and_grad(q, check=False).gradient
             m = beta1 * m + (1 - beta1) * g
             v = beta2 * v + (1 - beta2) * g**2
-            q = q - learning_rate * (m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + 1e-8)
+            q = q - learning_rate * (m / (1 - beta1**t)) / (
+                np.sqrt(v / (1 - beta2**t)) + 1e-8
+            )
         if not np.all(np.isfinite(q)):
             raise ValueError(
-                f"adam: the iterates became non-finite at iteration {t} (the potential or its "
-                f"gradient is not finite there); try a smaller learning_rate than {learning_rate!r}"
+                f"adam: the iterates became non-finite at iteration {t} (the potential "
+                "or its "
+                "gradient is not finite there); try a smaller learning_rate than "
+                f"{learning_rate!r}"
             )
     return q
 
@@ -121,10 +127,18 @@ def shared_warmup(
     check_rng(rng)
     start = np.atleast_2d(np.asarray(initial_position, dtype=float))
     if start.shape[0] != 1:
-        raise ValueError(f"initial_position must be one point, shape (1, dim); got {start.shape}")
+        raise ValueError(
+            f"initial_position must be one point, shape (1, dim); got {start.shape}"
+        )
     if isinstance(chains, bool) or int(chains) != chains or chains < 1:
         raise ValueError(f"chains must be a positive integer; got {chains!r}")
     mode = adam(potential, start, n_optim, learning_rate)
-    spread = sample(potential, np.repeat(mode, int(chains), axis=0), step_size, n_steps, n_hmc,
-                    rng=rng)
+    spread = sample(
+        potential,
+        np.repeat(mode, int(chains), axis=0),
+        step_size,
+        n_steps,
+        n_hmc,
+        rng=rng,
+    )
     return WarmupResult(spread.final_state.position, float(spread.accept_prob.mean()))

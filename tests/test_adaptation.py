@@ -1,4 +1,5 @@
-"""Dual-averaging step-size adaptation: convergence, an analytic check, shapes, bad input."""
+"""Dual-averaging step-size adaptation: convergence, an analytic check, shapes, bad
+input."""
 
 from __future__ import annotations
 
@@ -8,7 +9,12 @@ import pytest
 from scipy.optimize import brentq
 
 import hmc_lite
-from hmc_lite import Potential, adapt_step_size, dual_averaging_init, dual_averaging_update
+from hmc_lite import (
+    Potential,
+    adapt_step_size,
+    dual_averaging_init,
+    dual_averaging_update,
+)
 from hmc_lite.scaling import one_step_acceptance
 
 
@@ -32,7 +38,8 @@ def test_analytic_acceptance_matches_simulation():
 
 
 def test_deterministic_update_converges_to_root():
-    """With a noiseless acceptance a(eps) = exp(-eps), dual averaging finds a(eps) = delta."""
+    """With a noiseless acceptance a(eps) = exp(-eps), dual averaging finds a(eps) =
+    delta."""
     delta = 0.7
     da = dual_averaging_init(np.array([0.01, 1.0, 5.0]))
     for _ in range(3000):
@@ -68,9 +75,19 @@ def test_gaussian_reaches_target_on_fresh_transitions(groups):
     rng = np.random.default_rng(5)
     pot = hmc_lite.gaussian_potential(np.diag(np.linspace(0.8, 1.2, 50) ** 2))
     delta = 0.65
-    res = adapt_step_size(pot, rng.standard_normal((200, 50)), rng=rng, step_size=0.05,
-                          n_adapt=300, path_length=4.0, target_accept=delta, groups=groups)
-    fresh = hmc_lite.sample(pot, res.state.position, res.step_size, res.n_steps, 200, rng=rng)
+    res = adapt_step_size(
+        pot,
+        rng.standard_normal((200, 50)),
+        rng=rng,
+        step_size=0.05,
+        n_adapt=300,
+        path_length=4.0,
+        target_accept=delta,
+        groups=groups,
+    )
+    fresh = hmc_lite.sample(
+        pot, res.state.position, res.step_size, res.n_steps, 200, rng=rng
+    )
     acc = hmc_lite.acceptance_summary(fresh.accept_prob).mean
     if groups == "shared":
         assert abs(acc - delta) < 0.03, acc
@@ -87,7 +104,9 @@ def test_shared_is_more_precise_than_per_chain():
     start = rng.standard_normal((64, 1))
     kw = dict(step_size=0.3, n_adapt=200, n_steps=1, target_accept=0.8)
     shared = adapt_step_size(std_gauss(1), start, rng=np.random.default_rng(1), **kw)
-    per = adapt_step_size(std_gauss(1), start, rng=np.random.default_rng(1), groups="per_chain", **kw)
+    per = adapt_step_size(
+        std_gauss(1), start, rng=np.random.default_rng(1), groups="per_chain", **kw
+    )
     assert np.ptp(shared.step_size) == 0
     assert np.std(per.step_size) > 0.01
 
@@ -96,8 +115,16 @@ def test_groups_share_within_and_differ_across():
     rng = np.random.default_rng(2)
     labels = np.repeat([0, 1, 2], 20)
     targets = np.repeat([0.5, 0.7, 0.9], 20)
-    res = adapt_step_size(std_gauss(3), rng.standard_normal((60, 3)), rng=rng, step_size=0.2,
-                          n_adapt=200, n_steps=5, target_accept=targets, groups=labels)
+    res = adapt_step_size(
+        std_gauss(3),
+        rng.standard_normal((60, 3)),
+        rng=rng,
+        step_size=0.2,
+        n_adapt=200,
+        n_steps=5,
+        target_accept=targets,
+        groups=labels,
+    )
     eps = res.step_size.reshape(3, 20)
     assert np.all(eps == eps[:, :1])
     # a higher target needs a smaller step size
@@ -109,13 +136,29 @@ def test_groups_share_within_and_differ_across():
 def test_path_length_recomputes_steps():
     rng = np.random.default_rng(4)
     T = 1.2
-    res = adapt_step_size(std_gauss(2), rng.standard_normal((16, 2)), rng=rng, step_size=0.1,
-                          n_adapt=50, path_length=T, max_n_steps=40, groups="per_chain")
+    res = adapt_step_size(
+        std_gauss(2),
+        rng.standard_normal((16, 2)),
+        rng=rng,
+        step_size=0.1,
+        n_adapt=50,
+        path_length=T,
+        max_n_steps=40,
+        groups="per_chain",
+    )
     expect = np.clip(np.rint(T / res.step_size_trace), 1, 40)
     np.testing.assert_array_equal(res.n_steps_trace, expect)
-    np.testing.assert_array_equal(res.n_steps, np.clip(np.rint(T / res.step_size), 1, 40))
-    fixed = adapt_step_size(std_gauss(2), rng.standard_normal((16, 2)), rng=rng, step_size=0.1,
-                            n_adapt=20, n_steps=7)
+    np.testing.assert_array_equal(
+        res.n_steps, np.clip(np.rint(T / res.step_size), 1, 40)
+    )
+    fixed = adapt_step_size(
+        std_gauss(2),
+        rng.standard_normal((16, 2)),
+        rng=rng,
+        step_size=0.1,
+        n_adapt=20,
+        n_steps=7,
+    )
     assert np.all(fixed.n_steps_trace == 7) and np.all(fixed.n_steps == 7)
 
 
@@ -153,18 +196,32 @@ def test_deterministic_given_seed():
 def test_divergences_shrink_the_step_size():
     """A far too large initial step size diverges, and adaptation recovers."""
     rng = np.random.default_rng(6)
-    res = adapt_step_size(std_gauss(5), rng.standard_normal((32, 5)), rng=rng, step_size=50.0,
-                          n_adapt=150, n_steps=10, target_accept=0.8)
+    res = adapt_step_size(
+        std_gauss(5),
+        rng.standard_normal((32, 5)),
+        rng=rng,
+        step_size=50.0,
+        n_adapt=150,
+        n_steps=10,
+        target_accept=0.8,
+    )
     assert res.is_divergent[:, 0].all()
     assert res.step_size[0] < 2.0
     assert res.accept_prob[:, -50:].mean() > 0.6
 
 
 def test_accepts_everything_stays_finite():
-    """A linear potential is integrated exactly: acceptance 1, the step size grows but stays finite."""
+    """A linear potential is integrated exactly: acceptance 1, the step size grows but
+    stays finite."""
     lin = Potential(lambda q: anp.sum(q, axis=1), dim=1)
-    res = adapt_step_size(lin, np.zeros((2, 1)), rng=np.random.default_rng(0), step_size=1.0,
-                          n_adapt=20, n_steps=1)
+    res = adapt_step_size(
+        lin,
+        np.zeros((2, 1)),
+        rng=np.random.default_rng(0),
+        step_size=1.0,
+        n_adapt=20,
+        n_steps=1,
+    )
     assert np.all(np.isfinite(res.step_size)) and res.step_size[0] > 1.0
 
 
@@ -189,8 +246,14 @@ def test_accepts_everything_stays_finite():
         (dict(n_steps=0), ValueError, "n_steps"),
         (dict(groups="everyone"), ValueError, "groups"),
         (dict(groups=np.zeros(3)), ValueError, "groups"),
-        (dict(groups=np.array([0, 0, 1, 1]), target_accept=np.array([0.5, 0.6, 0.7, 0.7])),
-         ValueError, "target_accept"),
+        (
+            dict(
+                groups=np.array([0, 0, 1, 1]),
+                target_accept=np.array([0.5, 0.6, 0.7, 0.7]),
+            ),
+            ValueError,
+            "target_accept",
+        ),
         (dict(target_accept=np.array([0.5, 0.6])), ValueError, "target_accept"),
         (dict(kappa=0.5), ValueError, "kappa"),
         (dict(gamma=0.0), ValueError, "gamma"),
@@ -201,12 +264,16 @@ def test_bad_input(kwargs, err, word):
     base = dict(step_size=0.1, n_adapt=5, n_steps=2)
     base.update(kwargs)
     with pytest.raises(err, match=word):
-        adapt_step_size(std_gauss(2), np.zeros((4, 2)), rng=np.random.default_rng(0), **base)
+        adapt_step_size(
+            std_gauss(2), np.zeros((4, 2)), rng=np.random.default_rng(0), **base
+        )
 
 
 def test_bad_rng_and_position():
     with pytest.raises(TypeError, match="rng"):
-        adapt_step_size(std_gauss(2), np.zeros((4, 2)), rng=0, step_size=0.1, n_adapt=5, n_steps=2)
+        adapt_step_size(
+            std_gauss(2), np.zeros((4, 2)), rng=0, step_size=0.1, n_adapt=5, n_steps=2
+        )
     with pytest.raises(ValueError, match="initial_position"):
         adapt_step_size(std_gauss(2), np.zeros((4, 3)), rng=np.random.default_rng(0),
                         step_size=0.1, n_adapt=5, n_steps=2)
@@ -247,7 +314,13 @@ def test_adaptation_windows_follow_stan():
     from hmc_lite.adaptation import adaptation_windows
 
     # Stan's defaults: 75 + (25, 50, 100, 200, 500) + 50
-    assert adaptation_windows(1000).tolist() == [[75, 100], [100, 150], [150, 250], [250, 450], [450, 950]]
+    assert adaptation_windows(1000).tolist() == [
+        [75, 100],
+        [100, 150],
+        [150, 250],
+        [250, 450],
+        [450, 950],
+    ]
     # a window is stretched when the next one, twice as long, would not fit
     assert adaptation_windows(300).tolist() == [[75, 100], [100, 150], [150, 250]]
     # too short for the buffers: 15% / one window / 10%
@@ -260,7 +333,9 @@ def test_regularised_variance_is_stans():
     from hmc_lite.adaptation import _regularised_variance
 
     x = np.array([[0.0, 1.0], [2.0, 1.0], [4.0, 1.0]])  # variances 4 and 0, n = 3
-    np.testing.assert_allclose(_regularised_variance(x), [3 / 8 * 4 + 1e-3 * 5 / 8, 1e-3 * 5 / 8])
+    np.testing.assert_allclose(
+        _regularised_variance(x), [3 / 8 * 4 + 1e-3 * 5 / 8, 1e-3 * 5 / 8]
+    )
 
 
 def test_diagonal_mass_learns_the_scales_of_a_badly_scaled_gaussian():
@@ -283,8 +358,15 @@ def test_diagonal_mass_learns_the_scales_of_a_badly_scaled_gaussian():
     var = np.geomspace(0.1, 10, d) ** 2
     pot = hmc_lite.gaussian_potential(np.diag(var))
     rng = np.random.default_rng(0)
-    res = adapt_diagonal_mass(pot, rng.standard_normal((8, d)), rng=rng, step_size=0.1, n_adapt=600,
-                              path_length=1.5, target_accept=0.8)
+    res = adapt_diagonal_mass(
+        pot,
+        rng.standard_normal((8, d)),
+        rng=rng,
+        step_size=0.1,
+        n_adapt=600,
+        path_length=1.5,
+        target_accept=0.8,
+    )
     assert isinstance(res, MassAdaptationResult)
     assert res.inverse_mass.shape == (8, d) and res.step_size.shape == (8,)
     np.testing.assert_allclose(res.inverse_mass, np.broadcast_to(var, (8, d)), rtol=0.2)
@@ -292,10 +374,19 @@ def test_diagonal_mass_learns_the_scales_of_a_badly_scaled_gaussian():
     theory = 2 * np.sqrt(s) / d**0.25
     assert theory == pytest.approx(0.673, abs=1e-3)
     assert theory / 1.5 < res.step_size[0] < theory * 1.5
-    np.testing.assert_array_equal(res.n_steps, np.clip(np.rint(1.5 / res.step_size), 1, 1000))
+    np.testing.assert_array_equal(
+        res.n_steps, np.clip(np.rint(1.5 / res.step_size), 1, 1000)
+    )
     # sampling afterwards with these settings gets the scales right
-    run = hmc_lite.sample(pot, res.state.position, res.step_size, res.n_steps, 200, rng=rng,
-                          inverse_mass=res.inverse_mass)
+    run = hmc_lite.sample(
+        pot,
+        res.state.position,
+        res.step_size,
+        res.n_steps,
+        200,
+        rng=rng,
+        inverse_mass=res.inverse_mass,
+    )
     np.testing.assert_allclose(run.positions.var(axis=(0, 1)), var, rtol=0.35)
     assert 0.65 < run.accept_prob.mean() < 0.95
 
@@ -310,14 +401,33 @@ def test_diagonal_mass_per_group_and_shapes():
 
     pot = Potential(U, dim=2)
     rng = np.random.default_rng(1)
-    res = adapt_diagonal_mass(pot, np.zeros((4, 2)), rng=rng, step_size=0.5, n_adapt=400, n_steps=5,
-                              groups=np.array([0, 0, 1, 1]))
+    res = adapt_diagonal_mass(
+        pot,
+        np.zeros((4, 2)),
+        rng=rng,
+        step_size=0.5,
+        n_adapt=400,
+        n_steps=5,
+        groups=np.array([0, 0, 1, 1]),
+    )
     assert res.inverse_mass[0].tolist() == res.inverse_mass[1].tolist()
     assert np.all(res.inverse_mass[2] > 20 * res.inverse_mass[0])
-    assert res.step_size_trace.shape == res.accept_prob.shape == res.is_divergent.shape == (4, 400)
+    assert (
+        res.step_size_trace.shape
+        == res.accept_prob.shape
+        == res.is_divergent.shape
+        == (4, 400)
+    )
     assert res.windows.tolist() == [[75, 100], [100, 150], [150, 350]]
-    again = adapt_diagonal_mass(pot, np.zeros((4, 2)), rng=np.random.default_rng(1), step_size=0.5,
-                                n_adapt=400, n_steps=5, groups=np.array([0, 0, 1, 1]))
+    again = adapt_diagonal_mass(
+        pot,
+        np.zeros((4, 2)),
+        rng=np.random.default_rng(1),
+        step_size=0.5,
+        n_adapt=400,
+        n_steps=5,
+        groups=np.array([0, 0, 1, 1]),
+    )
     np.testing.assert_array_equal(res.inverse_mass, again.inverse_mass)
     np.testing.assert_array_equal(res.state.position, again.state.position)
 
@@ -340,4 +450,6 @@ def test_diagonal_mass_refuses_bad_input(kwargs, word):
     args = dict(step_size=0.1, n_adapt=200, n_steps=3)
     args.update(kwargs)
     with pytest.raises(ValueError, match=word):
-        adapt_diagonal_mass(std_gauss(2), np.zeros((2, 2)), rng=np.random.default_rng(0), **args)
+        adapt_diagonal_mass(
+            std_gauss(2), np.zeros((2, 2)), rng=np.random.default_rng(0), **args
+        )

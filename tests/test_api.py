@@ -49,8 +49,13 @@ def test_results_name_their_fields_as_hmc_info_does():
     for result in (hmc_lite.SampleResult, hmc_lite.GridResult):
         assert set(hmc_lite.HMCInfo._fields) <= set(result._fields), result
     for old in ("divergent", "accepted", "accept_rate", "start"):
-        for result in (hmc_lite.SampleResult, hmc_lite.GridResult, hmc_lite.AdaptationResult,
-                       hmc_lite.MassAdaptationResult, hmc_lite.WarmupResult):
+        for result in (
+            hmc_lite.SampleResult,
+            hmc_lite.GridResult,
+            hmc_lite.AdaptationResult,
+            hmc_lite.MassAdaptationResult,
+            hmc_lite.WarmupResult,
+        ):
             assert old not in result._fields, (result, old)
     assert hmc_lite.ValueAndGrad._fields == ("value", "gradient")
     assert "initial_position" in inspect.signature(hmc_lite.run_grid).parameters
@@ -58,7 +63,9 @@ def test_results_name_their_fields_as_hmc_info_does():
 
 def test_sample_result_info_is_the_stacked_hmc_info():
     pot = hmc_lite.gaussian_potential(np.eye(2))
-    res = hmc_lite.sample(pot, np.zeros((3, 2)), 1.5, 3, 6, rng=np.random.default_rng(0))
+    res = hmc_lite.sample(
+        pot, np.zeros((3, 2)), 1.5, 3, 6, rng=np.random.default_rng(0)
+    )
     assert isinstance(res.info, hmc_lite.HMCInfo)
     for name in hmc_lite.HMCInfo._fields:
         np.testing.assert_array_equal(getattr(res.info, name), getattr(res, name))

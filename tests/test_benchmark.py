@@ -1,4 +1,5 @@
-"""The throughput measurement of hmc_lite.benchmark: shapes, bookkeeping, bad input, JAX's side."""
+"""The throughput measurement of hmc_lite.benchmark: shapes, bookkeeping, bad input,
+JAX's side."""
 
 from __future__ import annotations
 
@@ -36,7 +37,8 @@ def test_min_time_is_respected_in_every_round():
 
 
 def test_the_fastest_round_is_reported(monkeypatch):
-    """With rounds of 2 and 4 calls per unit time, the reported rate is the higher one."""
+    """With rounds of 2 and 4 calls per unit time, the reported rate is the higher one.
+    """
     import hmc_lite.benchmark as bench
 
     ticks = iter([0.0, 0.5, 1.0,          # round 1: two calls take 1 s
@@ -48,7 +50,9 @@ def test_the_fastest_round_is_reported(monkeypatch):
 
 
 def test_table_covers_every_combination_and_renders():
-    rows = throughput_table(["relu", "sigmoid"], [2, 3], [1, 2], min_time=0.0, min_calls=1)
+    rows = throughput_table(
+        ["relu", "sigmoid"], [2, 3], [1, 2], min_time=0.0, min_calls=1
+    )
     assert {(r.activation, r.hidden, r.chains) for r in rows} == {
         (a, h, c) for a in ("relu", "sigmoid") for h in (2, 3) for c in (1, 2)
     }
@@ -58,7 +62,15 @@ def test_table_covers_every_combination_and_renders():
 
 def test_environment_names_versions_and_machine():
     env = environment()
-    for key in ("python", "numpy", "autograd", "hmc_lite", "platform", "cpu_count", "processor"):
+    for key in (
+        "python",
+        "numpy",
+        "autograd",
+        "hmc_lite",
+        "platform",
+        "cpu_count",
+        "processor",
+    ):
         assert env[key], key
 
 
@@ -76,7 +88,9 @@ def test_environment_names_versions_and_machine():
 def test_bad_input_names_the_argument(kwargs, error, word):
     args = {"activation": "relu", "hidden": 3, "chains": 2, **kwargs}
     with pytest.raises(error, match=word):
-        gradient_throughput(args.pop("activation"), args.pop("hidden"), args.pop("chains"), **args)
+        gradient_throughput(
+            args.pop("activation"), args.pop("hidden"), args.pop("chains"), **args
+        )
 
 
 # ---------------------------------------------------------------------------
@@ -85,11 +99,18 @@ def test_bad_input_names_the_argument(kwargs, error, word):
 
 
 def test_comparison_without_jax_times_hmc_lite_alone():
-    rows = compare_with_jax([("relu", [1, 4, 1], 3), ("sigmoid", (1, 3, 3, 1), 1)], use_jax=False,
-                            min_time=0.0, min_calls=1, repeats=2)
+    rows = compare_with_jax(
+        [("relu", [1, 4, 1], 3), ("sigmoid", (1, 3, 3, 1), 1)],
+        use_jax=False,
+        min_time=0.0,
+        min_calls=1,
+        repeats=2,
+    )
     assert [(r.activation, r.widths, r.chains, r.dim) for r in rows] == [
         ("relu", (1, 4, 1), 3, 13), ("sigmoid", (1, 3, 3, 1), 1, 22)]
-    assert all(r.hmc_lite_us > 0 and r.jax_us is None and r.speedup is None for r in rows)
+    assert all(
+        r.hmc_lite_us > 0 and r.jax_us is None and r.speedup is None for r in rows
+    )
     assert speedup_goal(rows) is None
     assert "—" in comparison_table(rows)
 
@@ -105,7 +126,9 @@ def test_speedup_goal_is_the_geometric_mean_of_the_goal_rows_only():
     assert speedup_goal(rows) == pytest.approx((1.0 * 4.0 * 2.0 * 8.0) ** 0.25)
     assert speedup_goal(rows[:3]) is None  # a goal row missing
     assert speedup_goal(rows[:3] + [row("sigmoid", (1, 50, 1), 112, None)]) is None
-    assert speedup_goal(rows, widths=[1, 200, 1], activations=["relu"], chains=[16]) == pytest.approx(1000.0)
+    assert speedup_goal(
+        rows, widths=[1, 200, 1], activations=["relu"], chains=[16]
+    ) == pytest.approx(1000.0)
     assert len(comparison_table(rows).splitlines()) == 2 + len(rows)
 
 
@@ -118,14 +141,21 @@ def test_jax_gradient_is_the_same_potential(activation):
     value, grad = (np.asarray(a) for a in jax_value_and_grad(pot)(q))
     expected = pot.value_and_grad(q)
     np.testing.assert_allclose(value, expected.value, rtol=1e-12)
-    np.testing.assert_allclose(grad, expected.gradient, rtol=1e-9, atol=1e-12 * np.abs(expected.gradient).max())
+    np.testing.assert_allclose(
+        grad, expected.gradient, rtol=1e-9, atol=1e-12 * np.abs(expected.gradient).max()
+    )
 
 
-def test_comparison_with_jax_fills_both_columns_and_refuses_a_different_potential(monkeypatch):
+def test_comparison_with_jax_fills_both_columns_and_refuses_a_different_potential(
+    monkeypatch,
+):
     pytest.importorskip("jax")
-    (r,) = compare_with_jax([("relu", [1, 5, 1], 4)], min_time=0.0, min_calls=1, repeats=1)
+    (r,) = compare_with_jax(
+        [("relu", [1, 5, 1], 4)], min_time=0.0, min_calls=1, repeats=1
+    )
     assert r.jax_us > 0 and r.speedup == pytest.approx(r.jax_us / r.hmc_lite_us)
-    # Timing two different functions would be meaningless: a JAX potential with another prior is refused.
+    # Timing two different functions would be meaningless: a JAX potential with another
+    # prior is refused.
     import hmc_lite.benchmark as bench
 
     real = bench.jax_value_and_grad

@@ -1,4 +1,5 @@
-"""Smoke tests: the benchmark script runs with --quick and writes its JSON (no timing asserted)."""
+"""Smoke tests: the benchmark script runs with --quick and writes its JSON (no timing
+asserted)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ def load_script():
 
 def test_quick_benchmark_runs_and_writes_json(tmp_path):
     out = tmp_path / "bench.json"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}  # this checkout's hmc_lite, whatever is installed
+    # this checkout's hmc_lite, whatever is installed
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.run(
         [sys.executable, str(SCRIPT), "--quick", "--no-jax", "--json", str(out)],
         capture_output=True, text=True, timeout=300, env=env,
@@ -36,10 +38,23 @@ def test_quick_benchmark_runs_and_writes_json(tmp_path):
     payload = json.loads(out.read_text())
     rows = payload["results"]
     expected = {(a, tuple(w), c) for a, w, c in load_script().configurations()}
-    assert {(r["activation"], tuple(r["widths"]), r["chains"]) for r in rows} == expected
-    assert all(r["hmc_lite_us"] > 0 and r["jax_us"] is None and r["speedup"] is None for r in rows)
+    assert {
+        (r["activation"], tuple(r["widths"]), r["chains"]) for r in rows
+    } == expected
+    assert all(
+        r["hmc_lite_us"] > 0 and r["jax_us"] is None and r["speedup"] is None
+        for r in rows
+    )
     assert payload["goal"]["geometric_mean_speedup"] is None
-    assert set(payload["environment"]) >= {"python", "numpy", "autograd", "hmc_lite", "cpu_count", "blas", "jax"}
+    assert set(payload["environment"]) >= {
+        "python",
+        "numpy",
+        "autograd",
+        "hmc_lite",
+        "cpu_count",
+        "blas",
+        "jax",
+    }
 
 
 def test_configurations_cover_the_goal_and_the_scaling_range():
@@ -52,7 +67,9 @@ def test_configurations_cover_the_goal_and_the_scaling_range():
         assert {c for act, w, c in configs if (act, w) == (a, (1, 50, 1))} >= {16, 512}
 
 
-def test_without_jax_the_script_says_so_and_skips_the_column(tmp_path, monkeypatch, capsys):
+def test_without_jax_the_script_says_so_and_skips_the_column(
+    tmp_path, monkeypatch, capsys
+):
     monkeypatch.setattr(hmc_lite.benchmark, "jax_version", lambda: None)
     script = load_script()
     monkeypatch.setattr(script, "configurations", lambda: [("relu", (1, 3, 1), 2)])

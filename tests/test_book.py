@@ -1,4 +1,5 @@
-"""The book as a whole: clean notebooks, a consistent table of contents, the strict build."""
+"""The book as a whole: clean notebooks, a consistent table of contents, the strict
+build."""
 
 from __future__ import annotations
 
@@ -32,14 +33,18 @@ def _chapters() -> list[pathlib.Path]:
 
 def test_every_toc_entry_is_a_file():
     for entry in _toc_files():
-        matches = [p for p in (ROOT / f"{entry}.ipynb", ROOT / f"{entry}.md") if p.exists()]
+        matches = [
+            p for p in (ROOT / f"{entry}.ipynb", ROOT / f"{entry}.md") if p.exists()
+        ]
         assert matches, f"_toc.yml lists {entry}, which is neither .ipynb nor .md"
 
 
 def test_every_notebook_is_in_the_toc():
     listed = set(_toc_files())
     for nb in _chapters():
-        assert str(nb.relative_to(ROOT).with_suffix("")) in listed, f"{nb.name} is not in _toc.yml"
+        assert (
+            str(nb.relative_to(ROOT).with_suffix("")) in listed
+        ), f"{nb.name} is not in _toc.yml"
 
 
 def test_the_notation_page_is_in_the_toc():
@@ -50,7 +55,8 @@ def test_the_notation_page_is_in_the_toc():
 
 @pytest.mark.parametrize("path", _chapters(), ids=lambda p: p.name)
 def test_chapter_title_has_no_raw_markup(path):
-    """The title is shown as plain text in the navigation, where LaTeX is not rendered."""
+    """The title is shown as plain text in the navigation, where LaTeX is not rendered.
+    """
     nb = json.loads(path.read_text())
     title = next(line for line in "".join(nb["cells"][0]["source"]).splitlines()
                  if line.startswith("# "))
@@ -65,25 +71,33 @@ def test_notebook_is_committed_clean(path):
     for cell in nb["cells"]:
         if cell["cell_type"] == "code":
             assert not cell.get("outputs"), f"{path.name} has stored outputs"
-            assert cell.get("execution_count") is None, f"{path.name} has execution counts"
+            assert (
+                cell.get("execution_count") is None
+            ), f"{path.name} has execution counts"
 
 
 @pytest.mark.parametrize("path", _chapters(), ids=lambda p: p.name)
 def test_notebook_imports_hmc_lite_and_installs_from_the_configured_repository(path):
     nb = json.loads(path.read_text())
-    code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+    code = "\n".join(
+        "".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"
+    )
     assert "import hmc_lite" in code or "from hmc_lite" in code
     url = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
     if "git+" in code:
-        assert f"git+{url}" in code, f"{path.name}: the Colab install line must use {url}"
+        assert (
+            f"git+{url}" in code
+        ), f"{path.name}: the Colab install line must use {url}"
 
 
 # --- The built book -------------------------------------------------------------------
-# One strict build from clean (warnings are errors, every chapter executed) is shared by the
-# tests below, which read the HTML that readers see and the notebooks as nbclient executed
-# them (what JupyterLab, Binder and Colab show).
+# One strict build from clean (warnings are errors, every chapter executed) is shared by
+# the tests below, which read the HTML that readers see and the notebooks as nbclient
+# executed them (what JupyterLab, Binder and Colab show).
 
-FIGURE_NAME = re.compile(r"```\{(?:glue:figure|figure)\}[^\n]*\n(?::[^\n]*\n)*?:name: (\S+)")
+FIGURE_NAME = re.compile(
+    r"```\{(?:glue:figure|figure)\}[^\n]*\n(?::[^\n]*\n)*?:name: (\S+)"
+)
 GLUE_INLINE = re.compile(r"\{glue(?::text)?\}`[^`]+`")
 MAKES_FIGURE = re.compile(r"plt\.(?:subplots|figure)\(")
 
@@ -111,7 +125,9 @@ def built_book(tmp_path_factory) -> BuiltBook:
 
 def _markdown(path: pathlib.Path) -> str:
     nb = json.loads(path.read_text())
-    return "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    return "\n".join(
+        "".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown"
+    )
 
 
 def _page(book: BuiltBook, chapter: pathlib.Path) -> str:
@@ -131,13 +147,16 @@ def _visible_text(html: str) -> str:
 
 
 def _unresolved_xrefs(html: str) -> list[str]:
-    """Texts of cross-references Sphinx could not resolve: an ``xref`` element outside a link.
+    """Texts of cross-references Sphinx could not resolve: an ``xref`` element outside a
+    link.
 
     (A resolved one is a link; index pages such as sphinx-proof's also mark their links'
     labels with the ``xref`` class.)
     """
     soup = BeautifulSoup(html, "html.parser")
-    return [tag.get_text() for tag in soup.select(".xref") if tag.find_parent("a") is None]
+    return [
+        tag.get_text() for tag in soup.select(".xref") if tag.find_parent("a") is None
+    ]
 
 
 def test_unresolved_xrefs_are_found_and_links_are_not():
@@ -150,7 +169,8 @@ def test_unresolved_xrefs_are_found_and_links_are_not():
 
 def test_visible_text_skips_math_but_not_prose():
     page = (
-        '<p>with <span class="math notranslate nohighlight">\\(\\varepsilon_{\\mathrm{ref}}\\)</span></p>'
+        '<p>with <span class="math notranslate nohighlight">'
+        '\\(\\varepsilon_{\\mathrm{ref}}\\)</span></p>'
         '<div class="math notranslate nohighlight">\\[n_{\\mathrm{ref}}\\]</div>'
         "<p>see {ref}`sec-x`</p>"
     )
@@ -160,7 +180,8 @@ def test_visible_text_skips_math_but_not_prose():
 
 @pytest.mark.book
 def test_strict_build(built_book):
-    """The whole book builds from clean with warnings as errors (a failing chapter fails)."""
+    """The whole book builds from clean with warnings as errors (a failing chapter
+    fails)."""
     tail = "\n".join(built_book.log.splitlines()[-80:])
     assert built_book.returncode == 0, f"strict build failed:\n{tail}"
     for entry in _toc_files():
@@ -172,7 +193,9 @@ def test_strict_build(built_book):
 def test_every_named_figure_is_an_image_on_its_page(built_book, chapter):
     html = _page(built_book, chapter)
     for name in FIGURE_NAME.findall(_markdown(chapter)):
-        match = re.search(rf'<figure[^>]*id="{re.escape(name)}"[^>]*>(.*?)</figure>', html, re.S)
+        match = re.search(
+            rf'<figure[^>]*id="{re.escape(name)}"[^>]*>(.*?)</figure>', html, re.S
+        )
         assert match, f"{chapter.name}: figure {name} is not on the page"
         assert "<img" in match.group(1), f"{chapter.name}: figure {name} has no image"
 
@@ -183,20 +206,28 @@ def test_every_glued_number_is_filled_in(built_book, chapter):
     html = _page(built_book, chapter)
     wanted = len(GLUE_INLINE.findall(_markdown(chapter)))
     pasted = re.findall(r'<span class="pasted-text">(.*?)</span>', html, re.S)
-    assert len(pasted) == wanted, f"{chapter.name}: {wanted} glued values, {len(pasted)} pasted"
+    assert (
+        len(pasted) == wanted
+    ), f"{chapter.name}: {wanted} glued values, {len(pasted)} pasted"
     assert all(p.strip() for p in pasted), f"{chapter.name}: an empty glued value"
 
 
 @pytest.mark.book
 def test_no_placeholders_raw_roles_or_reports_in_the_html(built_book):
-    assert not (built_book.html / "reports").exists(), "execution reports were published"
+    assert not (
+        built_book.html / "reports"
+    ).exists(), "execution reports were published"
     pages = sorted(built_book.html.rglob("*.html"))
     assert pages
     for page in pages:
         html = page.read_text()
         name = page.relative_to(built_book.html)
-        assert "<Figure size" not in html and "&lt;Figure size" not in html, f"{name}: figure as text"
-        assert not _unresolved_xrefs(html), f"{name}: unresolved cross-references {_unresolved_xrefs(html)}"
+        assert (
+            "<Figure size" not in html and "&lt;Figure size" not in html
+        ), f"{name}: figure as text"
+        assert not _unresolved_xrefs(
+            html
+        ), f"{name}: unresolved cross-references {_unresolved_xrefs(html)}"
         text = _visible_text(html)
         for raw in ("{glue", "{numref}", "{prf:ref}", "{ref}", "{cite", "{doc}"):
             assert raw not in text, f"{name}: raw role {raw} in the text"
@@ -205,10 +236,12 @@ def test_no_placeholders_raw_roles_or_reports_in_the_html(built_book):
 @pytest.mark.book
 @pytest.mark.parametrize("chapter", _chapters(), ids=lambda p: p.name)
 def test_numbers_are_scoped_to_the_chapter(built_book, chapter):
-    """Fig. 4.2, Theorem 4.1, Exercise 4.3 in chapter 4 (book/_static/chapter_numbers.py):
-    stable whatever other chapters are built."""
+    """Fig. 4.2, Theorem 4.1, Exercise 4.3 in chapter 4
+    (book/_static/chapter_numbers.py): stable whatever other chapters are built."""
     html = _page(built_book, chapter)
-    numbers = re.findall(r'<span class="caption-number">\s*(?:[^<\d]*?)\s*([\w.]+?)\.?\s*</span>', html)
+    numbers = re.findall(
+        r'<span class="caption-number">\s*(?:[^<\d]*?)\s*([\w.]+?)\.?\s*</span>', html
+    )
     match = re.match(r"(\d+)_", chapter.name)
     if match:
         wanted = rf"{int(match.group(1))}\.\d+"
@@ -223,7 +256,9 @@ def test_numbers_are_scoped_to_the_chapter(built_book, chapter):
 @pytest.mark.book
 def test_pages_load_the_book_css(built_book):
     assert (built_book.html / "_static" / "custom.css").exists()
-    assert not list((built_book.html / "_static").glob("*.py")), "the numbering extension was published"
+    assert not list(
+        (built_book.html / "_static").glob("*.py")
+    ), "the numbering extension was published"
     page = built_book.html / "book" / "01_hamiltonian_dynamics.html"
     assert "custom.css" in page.read_text()
 
@@ -237,5 +272,9 @@ def test_figures_are_visible_in_the_executed_notebook(built_book, chapter):
     nb = json.loads(executed.read_text())
     for i, cell in enumerate(nb["cells"]):
         if cell["cell_type"] == "code" and MAKES_FIGURE.search("".join(cell["source"])):
-            images = [o for o in cell.get("outputs", []) if "image/png" in o.get("data", {})]
-            assert images, f"{chapter.name}, cell {i}: draws a figure but shows no image"
+            images = [
+                o for o in cell.get("outputs", []) if "image/png" in o.get("data", {})
+            ]
+            assert (
+                images
+            ), f"{chapter.name}, cell {i}: draws a figure but shows no image"

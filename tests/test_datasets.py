@@ -10,23 +10,34 @@ import pytest
 from PIL import Image
 
 from hmc_lite import datasets
-from hmc_lite.datasets import RegressionData, diabetes, load_real_data, load_utkface, standardize_y, synthetic
+from hmc_lite.datasets import (
+    RegressionData,
+    diabetes,
+    load_real_data,
+    load_utkface,
+    standardize_y,
+    synthetic,
+)
 
 # Images named like UTKFace's: (file name, age, size, colour mode, format).
+# race missing, as in UTKFace
 GOOD = [
     ("26_0_2_20170104023102422.jpg.chip.jpg", 26, (200, 200), "RGB", "JPEG"),
     ("1_1_0_20161219140623097.jpg", 1, (61, 47), "RGB", "JPEG"),
     ("45_1_3_20170109142408075.jpg.chip.jpg", 45, (32, 32), "L", "JPEG"),
     ("80_0_1_20170110122511111.png", 80, (20, 30), "RGBA", "PNG"),
     ("3_0_4_20170103200522151.jpg.chip.jpg", 3, (50, 50), "CMYK", "JPEG"),
-    ("61_1_20170109142408075.jpg.chip.jpg", 61, (40, 40), "P", "PNG"),  # race missing, as in UTKFace
+    ("61_1_20170109142408075.jpg.chip.jpg", 61, (40, 40), "P", "PNG"),
     ("33_0_0_20170117012347890.jpg", 33, (9, 9), "1", "PNG"),
     ("116_1_2_20170112213001988.jpg.chip.jpg", 116, (64, 64), "RGB", "JPEG"),
     ("19_1_0_20170116225612311.JPG", 19, (25, 25), "RGB", "JPEG"),
     ("52_0_1_20170104184519845.jpg.chip.jpg", 52, (200, 200), "RGB", "JPEG"),
 ]
 BAD_NAMES = ["readme.txt", "face.jpg", "x_0_2_2017.jpg", "26.jpg", "999_0_0_2017.jpg"]
-CORRUPT = ["40_1_1_20170113012345678.jpg.chip.jpg", "41_0_1_20170113012345679.jpg.chip.jpg"]
+CORRUPT = [
+    "40_1_1_20170113012345678.jpg.chip.jpg",
+    "41_0_1_20170113012345679.jpg.chip.jpg",
+]
 SIZE = 8
 
 
@@ -43,12 +54,15 @@ def utk_folder(tmp_path_factory):
     rng = np.random.default_rng(0)
     (root / "part1").mkdir()
     for k, (name, _, size, mode, fmt) in enumerate(GOOD):
-        folder = root / "part1" if k % 3 == 0 else root  # the in-the-wild release has sub-folders
+        # the in-the-wild release has sub-folders
+        folder = root / "part1" if k % 3 == 0 else root
         _write_image(folder / name, size, mode, fmt, rng)
     for name in BAD_NAMES:
         _write_image(root / name, (10, 10), "RGB", "JPEG", rng)
     garbage, truncated = root / CORRUPT[0], root / CORRUPT[1]
-    garbage.write_bytes(b"\xff\xd8\xff\xe0 this is not really a JPEG" + bytes(range(200)))
+    garbage.write_bytes(
+        b"\xff\xd8\xff\xe0 this is not really a JPEG" + bytes(range(200))
+    )
     _write_image(truncated, (120, 120), "RGB", "JPEG", rng)
     truncated.write_bytes(truncated.read_bytes()[:2000])  # cut off mid-stream
     (root / ".DS_Store").write_bytes(b"hidden files are ignored")
@@ -70,13 +84,21 @@ def test_utkface_reads_every_good_image_and_warns_once_per_kind(utk_folder):
     n = len(data.y_train) + len(data.y_test)
     assert n == len(GOOD)
     assert len(data.y_test) == 3
-    assert data.x_train.shape == (n - 3, SIZE * SIZE) and data.x_test.shape == (3, SIZE * SIZE)
-    assert sorted(np.concatenate([data.y_train, data.y_test])) == sorted(age for _, age, *_ in GOOD)
+    assert data.x_train.shape == (n - 3, SIZE * SIZE) and data.x_test.shape == (
+        3,
+        SIZE * SIZE,
+    )
+    assert sorted(np.concatenate([data.y_train, data.y_test])) == sorted(
+        age for _, age, *_ in GOOD
+    )
     assert len(messages) == 2, messages
     name_msgs = [m for m in messages if "names do not parse" in m]
     corrupt_msgs = [m for m in messages if "unreadable" in m]
     assert len(name_msgs) == 1 and f"skipped {len(BAD_NAMES)} file" in name_msgs[0]
-    assert len(corrupt_msgs) == 1 and f"skipped {len(CORRUPT)} unreadable" in corrupt_msgs[0]
+    assert (
+        len(corrupt_msgs) == 1
+        and f"skipped {len(CORRUPT)} unreadable" in corrupt_msgs[0]
+    )
 
 
 def test_utkface_features_are_standardised_with_training_statistics(utk_folder):
@@ -87,13 +109,18 @@ def test_utkface_features_are_standardised_with_training_statistics(utk_folder):
     assert np.all(np.isfinite(data.x_test))
     # ages stay in years unless asked otherwise
     assert set(data.y_train) <= {age for _, age, *_ in GOOD}
-    scaled, _ = _load(utk_folder, image_size=SIZE, test_fraction=0.3, standardize_target=True)
-    assert np.isclose(scaled.y_train.mean(), 0.0) and np.isclose(scaled.y_train.std(), 1.0)
+    scaled, _ = _load(
+        utk_folder, image_size=SIZE, test_fraction=0.3, standardize_target=True
+    )
+    assert np.isclose(scaled.y_train.mean(), 0.0) and np.isclose(
+        scaled.y_train.std(), 1.0
+    )
     assert np.allclose(scaled.x_train, data.x_train)
 
 
 def test_utkface_pixels_follow_the_image(tmp_path):
-    """A left-dark, right-bright image keeps that pattern after grey conversion and resizing."""
+    """A left-dark, right-bright image keeps that pattern after grey conversion and
+    resizing."""
     rng = np.random.default_rng(1)
     for k in range(6):
         img = np.zeros((40, 40, 3), dtype=np.uint8)
@@ -103,9 +130,9 @@ def test_utkface_pixels_follow_the_image(tmp_path):
     data, messages = _load(tmp_path, image_size=4, test_fraction=0.34)
     assert messages == []
     raw = data.x_train.reshape(-1, 4, 4)
-    # standardisation is per pixel, so compare columns of the same image through their ranks:
-    # the right half is brighter in every image, hence the right-half features rank the images
-    # by k, i.e. by age.
+    # standardisation is per pixel, so compare columns of the same image through their
+    # ranks: the right half is brighter in every image, hence the right-half features
+    # rank the images by k, i.e. by age.
     assert np.all(np.diff(data.y_train[np.argsort(raw[:, 0, 3])]) > 0)
     assert np.all(np.diff(data.y_train[np.argsort(raw[:, 3, 2])]) > 0)
 
@@ -116,7 +143,9 @@ def test_utkface_split_is_deterministic_and_depends_on_seed(utk_folder):
     c, _ = _load(utk_folder, image_size=SIZE, seed=4)
     for u, v in zip(a[:4], b[:4]):
         assert np.array_equal(u, v)
-    assert not (np.array_equal(a.y_test, c.y_test) and np.array_equal(a.y_train, c.y_train))
+    assert not (
+        np.array_equal(a.y_test, c.y_test) and np.array_equal(a.y_train, c.y_train)
+    )
 
 
 def test_utkface_subset_of_n(utk_folder):
@@ -178,7 +207,9 @@ def test_diabetes_shapes_standardisation_and_split():
     assert data.x_train.shape[1] == data.x_test.shape[1] == 10
     assert len(data.y_train) + len(data.y_test) == 442
     assert len(data.y_test) == round(0.25 * 442)
-    assert np.allclose(data.x_train.mean(axis=0), 0.0) and np.allclose(data.x_train.std(axis=0), 1.0)
+    assert np.allclose(data.x_train.mean(axis=0), 0.0) and np.allclose(
+        data.x_train.std(axis=0), 1.0
+    )
     assert np.isclose(data.y_train.mean(), 0.0) and np.isclose(data.y_train.std(), 1.0)
     # test statistics are not used: the test set is close to, not exactly, standardised
     assert not np.allclose(data.x_test.mean(axis=0), 0.0)
@@ -247,16 +278,26 @@ def _png_claiming(path, width, height):
     ihdr = bytearray(data[start:start + 4 + 13])  # chunk type + 13 bytes of header
     ihdr[4:12] = struct.pack(">II", width, height)
     data[start:start + 17] = ihdr
-    data[start + 17:start + 21] = struct.pack(">I", zlib.crc32(bytes(ihdr)) & 0xFFFFFFFF)
+    data[start + 17 : start + 21] = struct.pack(
+        ">I", zlib.crc32(bytes(ihdr)) & 0xFFFFFFFF
+    )
     path.write_bytes(bytes(data))
 
 
 def test_utkface_skips_a_decompression_bomb_and_keeps_the_rest(tmp_path):
     rng = np.random.default_rng(1)
-    _write_image(tmp_path / "30_0_1_20170101000000001.jpg", (20, 20), "RGB", "JPEG", rng)
-    _write_image(tmp_path / "40_1_2_20170101000000002.jpg", (20, 20), "RGB", "JPEG", rng)
-    _write_image(tmp_path / "50_1_2_20170101000000003.jpg", (20, 20), "RGB", "JPEG", rng)
-    _write_image(tmp_path / "55_1_2_20170101000000005.jpg", (20, 20), "RGB", "JPEG", rng)
+    _write_image(
+        tmp_path / "30_0_1_20170101000000001.jpg", (20, 20), "RGB", "JPEG", rng
+    )
+    _write_image(
+        tmp_path / "40_1_2_20170101000000002.jpg", (20, 20), "RGB", "JPEG", rng
+    )
+    _write_image(
+        tmp_path / "50_1_2_20170101000000003.jpg", (20, 20), "RGB", "JPEG", rng
+    )
+    _write_image(
+        tmp_path / "55_1_2_20170101000000005.jpg", (20, 20), "RGB", "JPEG", rng
+    )
     _png_claiming(tmp_path / "60_0_0_20170101000000004.png", 60000, 60000)
     data, messages = _load(tmp_path, test_fraction=0.25)
     assert len(data.y_train) + len(data.y_test) == 4

@@ -28,7 +28,9 @@ def test_ess_and_rhat_agree_with_arviz(phi):
     x = ar1(np.random.default_rng(int(10 * (phi + 1))), 4, 1000, phi)
     ours, theirs = float(ess(x)), float(arviz.ess(x, method="mean"))
     assert ours == pytest.approx(theirs, rel=1e-3)
-    assert float(rhat(x)) == pytest.approx(float(arviz.rhat(x, method="split")), rel=1e-10)
+    assert float(rhat(x)) == pytest.approx(
+        float(arviz.rhat(x, method="split")), rel=1e-10
+    )
 
 
 def test_ess_of_ar1_is_near_its_theoretical_value():
@@ -59,7 +61,9 @@ def test_trailing_coordinates_are_handled_one_by_one():
     assert e.shape == (2,) and r.shape == (2,)
     for k in range(2):
         assert e[k] == pytest.approx(float(ess(x[..., k])))
-        assert e[k] == pytest.approx(float(arviz.ess(x[..., k], method="mean")), rel=0.03)
+        assert e[k] == pytest.approx(
+            float(arviz.ess(x[..., k], method="mean")), rel=0.03
+        )
     assert e[0] > 2 * e[1]
 
 
@@ -109,7 +113,8 @@ def test_ess_and_rhat_do_not_depend_on_the_scale_of_the_draws():
 # stability_limit
 # ---------------------------------------------------------------------------
 
-from hmc_lite import gaussian_potential, kinked_product_potential, leapfrog  # noqa: E402
+# noqa: E402
+from hmc_lite import gaussian_potential, kinked_product_potential, leapfrog
 from hmc_lite.diagnostics import stability_limit  # noqa: E402
 
 
@@ -121,40 +126,64 @@ def test_stability_limit_of_a_gaussian_is_twice_the_smallest_sd():
     limit = stability_limit(pot, q, n_iter=6, h=1e-4)
     assert limit.shape == (5,)
     np.testing.assert_allclose(limit, 2.0 * np.sqrt(0.01), rtol=1e-6)
-    # with fewer products than dimensions it is still accurate when the top eigenvalue stands out
-    np.testing.assert_allclose(stability_limit(pot, q, n_iter=4, rng=np.random.default_rng(2)),
-                               0.2, rtol=1e-4)
-    # and it is the real limit: just below it leapfrog stays bounded, just above it explodes
+    # with fewer products than dimensions it is still accurate when the top eigenvalue
+    # stands out
+    np.testing.assert_allclose(
+        stability_limit(pot, q, n_iter=4, rng=np.random.default_rng(2)), 0.2, rtol=1e-4
+    )
+    # and it is the real limit: just below it leapfrog stays bounded, just above it
+    # explodes
     top = rot[:, 3]
-    end = leapfrog(pot, np.vstack([top, top]), np.zeros((2, 6)), np.array([0.199, 0.201]), 300)
-    assert np.linalg.norm(end.position[0]) < 10 and np.linalg.norm(end.position[1]) > 1e3
+    end = leapfrog(
+        pot, np.vstack([top, top]), np.zeros((2, 6)), np.array([0.199, 0.201]), 300
+    )
+    assert (
+        np.linalg.norm(end.position[0]) < 10 and np.linalg.norm(end.position[1]) > 1e3
+    )
 
 
 def test_stability_limit_per_chain_and_without_positive_curvature():
     # U = sum(c_j x_j^2 / 2) with a chain-dependent stiffness: a per-chain answer
     import autograd.numpy as anp
-    pot = hmc_lite.Potential(lambda q: 0.5 * anp.sum(q**2, axis=1) * (1.0 + q[:, 0] ** 0), dim=3)
-    np.testing.assert_allclose(stability_limit(pot, np.zeros((2, 3))), 2.0 / np.sqrt(2.0), rtol=1e-6)
+    pot = hmc_lite.Potential(
+        lambda q: 0.5 * anp.sum(q**2, axis=1) * (1.0 + q[:, 0] ** 0), dim=3
+    )
+    np.testing.assert_allclose(
+        stability_limit(pot, np.zeros((2, 3))), 2.0 / np.sqrt(2.0), rtol=1e-6
+    )
     quartic = hmc_lite.Potential(lambda q: anp.sum(q**4, axis=1), dim=2)
-    limit = stability_limit(quartic, np.array([[1.0, 0.0], [0.5, 0.5], [0.0, 0.0]]), n_iter=2, h=1e-5)
-    np.testing.assert_allclose(limit[:2], [2.0 / np.sqrt(12.0), 2.0 / np.sqrt(3.0)], rtol=1e-4)
+    limit = stability_limit(
+        quartic, np.array([[1.0, 0.0], [0.5, 0.5], [0.0, 0.0]]), n_iter=2, h=1e-5
+    )
+    np.testing.assert_allclose(
+        limit[:2], [2.0 / np.sqrt(12.0), 2.0 / np.sqrt(3.0)], rtol=1e-4
+    )
     assert limit[2] > 1e4  # flat at the origin: no practical limit
     concave = hmc_lite.Potential(lambda q: -anp.sum(q**2, axis=1), dim=2)
-    assert np.all(stability_limit(concave, np.zeros((2, 2))) == np.inf)  # no positive curvature
+    # no positive curvature
+    assert np.all(stability_limit(concave, np.zeros((2, 2))) == np.inf)
 
 
 def test_stability_limit_ignores_a_nearby_kink_and_is_deterministic_by_default():
     pot = kinked_product_potential(3, jump=2.0)
     q = np.array([[3e-7, 0.5, -0.2], [0.4, -1e-7, 2e-7]])
     np.testing.assert_allclose(stability_limit(pot, q), 2.0, rtol=1e-4)
-    np.testing.assert_array_equal(stability_limit(pot, q + 1), stability_limit(pot, q + 1))
+    np.testing.assert_array_equal(
+        stability_limit(pot, q + 1), stability_limit(pot, q + 1)
+    )
 
 
 @pytest.mark.parametrize(
     "kwargs, error, match",
-    [(dict(position=np.zeros(3)), ValueError, "position"), (dict(position=np.zeros((2, 4))), ValueError, "position"),
-     (dict(n_iter=0), ValueError, "n_iter"), (dict(n_iter=2.5), TypeError, "n_iter"),
-     (dict(rng=1), TypeError, "rng"), (dict(h=0.0), ValueError, "h"), (dict(h=np.nan), ValueError, "h")],
+    [
+        (dict(position=np.zeros(3)), ValueError, "position"),
+        (dict(position=np.zeros((2, 4))), ValueError, "position"),
+        (dict(n_iter=0), ValueError, "n_iter"),
+        (dict(n_iter=2.5), TypeError, "n_iter"),
+        (dict(rng=1), TypeError, "rng"),
+        (dict(h=0.0), ValueError, "h"),
+        (dict(h=np.nan), ValueError, "h"),
+    ],
 )
 def test_stability_limit_refuses_bad_input(kwargs, error, match):
     args = dict(potential=gaussian_potential(np.eye(3)), position=np.zeros((2, 3)))
@@ -164,11 +193,14 @@ def test_stability_limit_refuses_bad_input(kwargs, error, match):
 
 
 def test_the_stability_limit_is_where_leapfrog_starts_to_explode():
-    # U = q^T diag(lam) q / 2: the limit is 2 / sqrt(max lam) = 0.1; with n_iter = dim exact.
+    # U = q^T diag(lam) q / 2: the limit is 2 / sqrt(max lam) = 0.1; with n_iter = dim
+    # exact.
     lam = np.array([1.0, 25.0, 400.0])
     pot = hmc_lite.gaussian_potential(np.diag(1.0 / lam))
     q = np.random.default_rng(0).standard_normal((3, 3))
-    np.testing.assert_allclose(stability_limit(pot, q, n_iter=3, h=1e-4), 0.1, rtol=1e-6)
+    np.testing.assert_allclose(
+        stability_limit(pot, q, n_iter=3, h=1e-4), 0.1, rtol=1e-6
+    )
     start = np.tile([[0.0, 0.0, 1.0]], (2, 1))
     end = hmc_lite.leapfrog(pot, start, np.zeros((2, 3)), np.array([0.099, 0.101]), 200)
     assert abs(end.position[0, 2]) < 10 and abs(end.position[1, 2]) > 1e3
@@ -178,8 +210,12 @@ def test_ess_per_gradient_is_the_mean_ess_per_thousand_gradients():
     from hmc_lite.diagnostics import ess_per_gradient
 
     x = np.random.default_rng(5).standard_normal((4, 200, 3))
-    assert ess_per_gradient(x, 8000) == pytest.approx(1e3 * hmc_lite.ess(x).mean() / 8000, rel=1e-15)
-    assert ess_per_gradient(x, 8000, per=1.0) == pytest.approx(hmc_lite.ess(x).mean() / 8000)
+    assert ess_per_gradient(x, 8000) == pytest.approx(
+        1e3 * hmc_lite.ess(x).mean() / 8000, rel=1e-15
+    )
+    assert ess_per_gradient(x, 8000, per=1.0) == pytest.approx(
+        hmc_lite.ess(x).mean() / 8000
+    )
     with pytest.raises(ValueError, match="n_gradients"):
         ess_per_gradient(x, 0)
 

@@ -23,14 +23,18 @@ def far_start(n_modes: int = 4) -> np.ndarray:
 def run_gaussian(seed: int = 0, **kwargs) -> EquilibriumResult:
     options = dict(initial_position=far_start(), path_length=1.5, max_blocks=20)
     options.update(kwargs)
-    return equilibrate(gaussian_potential(COV, MEAN), 32, rng=np.random.default_rng(seed), **options)
+    return equilibrate(
+        gaussian_potential(COV, MEAN), 32, rng=np.random.default_rng(seed), **options
+    )
 
 
 def test_gaussian_reaches_equilibrium_from_a_far_start():
     res = run_gaussian()
     assert res.converged
     # the modes were found, and the chains left them: U = chi^2_d / 2 in equilibrium
-    np.testing.assert_allclose(res.mode_position, np.broadcast_to(MEAN, (4, DIM)), atol=1e-4)
+    np.testing.assert_allclose(
+        res.mode_position, np.broadcast_to(MEAN, (4, DIM)), atol=1e-4
+    )
     u = gaussian_potential(COV, MEAN)(res.position)
     se = np.sqrt(DIM / 2) / np.sqrt(u.size)
     assert abs(u.mean() - DIM / 2) < 3 * se
@@ -50,7 +54,9 @@ def test_fields_have_fixed_shapes_and_modes_split_the_chains_evenly():
     for k in range(4):
         assert np.unique(res.step_size[res.mode == k]).size == 1
     assert isinstance(res.converged, bool) and isinstance(n, int)
-    np.testing.assert_array_equal(res.potential_trace[:, -1], gaussian_potential(COV, MEAN)(res.position))
+    np.testing.assert_array_equal(
+        res.potential_trace[:, -1], gaussian_potential(COV, MEAN)(res.position)
+    )
 
 
 def test_same_seed_same_result_and_the_rng_matters():
@@ -71,18 +77,21 @@ def test_chains_started_from_equilibrium_show_no_trend_on_a_small_bnn():
     rng = np.random.default_rng(1)
     res = equilibrate(pot, 16, rng=rng, n_modes=4, prior_scale=1.0)
     assert res.converged
-    # Every chain has left the point the optimiser found. (Its potential need not lie above
-    # that mode's: on this small ReLU network some "modes" are plateaus of dead units, U near
-    # 390, or poor local optima, which the chains leave downhill; over seeds 1-10 the mean
-    # rise above the own mode ranged from -270 to +9, so no bound on it would be a property.)
+    # Every chain has left the point the optimiser found. (Its potential need not lie
+    # above that mode's: on this small ReLU network some "modes" are plateaus of dead
+    # units, U near 390, or poor local optima, which the chains leave downhill; over
+    # seeds 1-10 the mean rise above the own mode ranged from -270 to +9, so no bound on
+    # it would be a property.)
     moved = np.linalg.norm(res.position - res.mode_position[res.mode], axis=1)
     assert np.all(moved > 0.1), moved
-    # An independent run from there: its mean U is no higher than at the start (one-sided
-    # z < 3; over seeds 1-10 of the warm-up, z ranged from -2.4 to 0.8; started at the modes
-    # instead, the rise is about three times the bound).
+    # An independent run from there: its mean U is no higher than at the start
+    # (one-sided z < 3; over seeds 1-10 of the warm-up, z ranged from -2.4 to 0.8;
+    # started at the modes instead, the rise is about three times the bound).
     start = pot(res.position)
     n_steps = np.ceil(0.3 / res.step_size).astype(int)
-    run = hmc_lite.sample(pot, res.position, res.step_size, n_steps, 40, rng=np.random.default_rng(7))
+    run = hmc_lite.sample(
+        pot, res.position, res.step_size, n_steps, 40, rng=np.random.default_rng(7)
+    )
     u = np.array([pot(run.positions[:, t]) for t in range(40)]).T
     d = u.mean(axis=1) - start
     assert d.mean() < 3 * d.std(ddof=1) / np.sqrt(d.size)  # no upward trend
@@ -94,16 +103,33 @@ def test_potential_without_prior_draw_uses_initial_position_and_mlp_uses_the_pri
         equilibrate(pot, 8, rng=np.random.default_rng(0))
     data = hmc_lite.datasets.synthetic(n=20, seed=0)
     mlp = hmc_lite.mlp_potential(data.x_train, data.y_train, [1, 3, 1], "sigmoid")
-    res = equilibrate(mlp, 4, rng=np.random.default_rng(0), n_modes=2, n_adam=50, n_lbfgs=50,
-                      max_blocks=8, block=10, n_adapt=10)
+    res = equilibrate(
+        mlp,
+        4,
+        rng=np.random.default_rng(0),
+        n_modes=2,
+        n_adam=50,
+        n_lbfgs=50,
+        max_blocks=8,
+        block=10,
+        n_adapt=10,
+    )
     assert res.mode_position.shape == (2, mlp.dim)
 
 
 def test_not_levelling_off_warns_and_reports_it():
     with pytest.warns(RuntimeWarning, match="max_blocks"):
-        res = equilibrate(gaussian_potential(COV, MEAN), 8, rng=np.random.default_rng(0),
-                          initial_position=far_start(), n_adam=0, n_lbfgs=0, max_blocks=1,
-                          step_size=0.05, block=10)
+        res = equilibrate(
+            gaussian_potential(COV, MEAN),
+            8,
+            rng=np.random.default_rng(0),
+            initial_position=far_start(),
+            n_adam=0,
+            n_lbfgs=0,
+            max_blocks=1,
+            step_size=0.05,
+            block=10,
+        )
     assert res.converged is False
     assert res.n_transitions == 10 and res.potential_trace.shape == (8, 10)
     assert res.potential_trace[:, 0].min() > 100  # it really started far away
@@ -128,8 +154,12 @@ def test_not_levelling_off_warns_and_reports_it():
     ],
 )
 def test_bad_arguments_are_refused_naming_them(kwargs, error, match):
-    args = dict(potential=gaussian_potential(COV, MEAN), chains=32, rng=np.random.default_rng(0),
-                initial_position=far_start())
+    args = dict(
+        potential=gaussian_potential(COV, MEAN),
+        chains=32,
+        rng=np.random.default_rng(0),
+        initial_position=far_start(),
+    )
     args.update(kwargs)
     with pytest.raises(error, match=match):
         equilibrate(**args)
@@ -165,6 +195,12 @@ def test_stop_rule_detects_trends_and_accepts_stationary_chains():
 def test_shared_warmup_still_works():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        res = hmc_lite.shared_warmup(gaussian_potential(COV, MEAN), np.zeros((1, DIM)), 4,
-                                     rng=np.random.default_rng(0), n_optim=10, n_hmc=2)
+        res = hmc_lite.shared_warmup(
+            gaussian_potential(COV, MEAN),
+            np.zeros((1, DIM)),
+            4,
+            rng=np.random.default_rng(0),
+            n_optim=10,
+            n_hmc=2,
+        )
     assert res.position.shape == (4, DIM)

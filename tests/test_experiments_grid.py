@@ -14,7 +14,9 @@ COV = np.array([[1.0, 0.5], [0.5, 2.0]])
 def test_grid_shapes():
     pot = gaussian_potential(COV)
     start = np.random.default_rng(0).normal(size=(3, 2))
-    res = run_grid(pot, start, [0.1, 0.2, 0.4, 0.8], [2, 5], 6, rng=np.random.default_rng(1))
+    res = run_grid(
+        pot, start, [0.1, 0.2, 0.4, 0.8], [2, 5], 6, rng=np.random.default_rng(1)
+    )
     assert isinstance(res, GridResult)
     assert res.step_sizes.shape == (4,) and res.n_steps.shape == (2,)
     assert res.n_steps.dtype.kind == "i"
@@ -36,13 +38,21 @@ def test_every_setting_equals_a_direct_sample_call():
     res = run_grid(pot, start, eps, steps, 5, rng=np.random.default_rng(3))
     rng = np.random.default_rng(3)
     for k, L in enumerate(steps):
-        direct = sample(pot, np.tile(start, (2, 1)), np.repeat(eps, 3), int(L), 5, rng=rng)
+        direct = sample(
+            pot, np.tile(start, (2, 1)), np.repeat(eps, 3), int(L), 5, rng=rng
+        )
         for s in range(2):
             rows = slice(3 * s, 3 * (s + 1))
             np.testing.assert_array_equal(res.positions[s, k], direct.positions[rows])
-            np.testing.assert_array_equal(res.accept_prob[s, k], direct.accept_prob[rows])
-            np.testing.assert_array_equal(res.energy_error[s, k], direct.energy_error[rows])
-            np.testing.assert_array_equal(res.is_divergent[s, k], direct.is_divergent[rows])
+            np.testing.assert_array_equal(
+                res.accept_prob[s, k], direct.accept_prob[rows]
+            )
+            np.testing.assert_array_equal(
+                res.energy_error[s, k], direct.energy_error[rows]
+            )
+            np.testing.assert_array_equal(
+                res.is_divergent[s, k], direct.is_divergent[rows]
+            )
 
 
 def test_a_single_setting_is_exactly_sample():
@@ -67,8 +77,14 @@ def test_a_single_setting_is_exactly_sample():
     ],
 )
 def test_run_grid_refuses_bad_input(kwargs, error, match):
-    args = dict(potential=gaussian_potential(COV), initial_position=np.zeros((2, 2)), step_sizes=[0.1],
-                n_steps=[2], n_samples=3, rng=np.random.default_rng(0))
+    args = dict(
+        potential=gaussian_potential(COV),
+        initial_position=np.zeros((2, 2)),
+        step_sizes=[0.1],
+        n_steps=[2],
+        n_samples=3,
+        rng=np.random.default_rng(0),
+    )
     args.update(kwargs)
     with pytest.raises(error, match=match):
         run_grid(**args)
@@ -77,6 +93,13 @@ def test_run_grid_refuses_bad_input(kwargs, error, match):
 def test_run_grid_progress_adds_up_to_the_cost():
     pot = hmc_lite.gaussian_potential(np.eye(2))
     ticks = []
-    hmc_lite.run_grid(pot, np.zeros((3, 2)), [0.1, 0.2], [2, 5], 4, rng=np.random.default_rng(0),
-                      progress=ticks.append)
+    hmc_lite.run_grid(
+        pot,
+        np.zeros((3, 2)),
+        [0.1, 0.2],
+        [2, 5],
+        4,
+        rng=np.random.default_rng(0),
+        progress=ticks.append,
+    )
     assert len(ticks) == 2 * 4 and sum(ticks) == 2 * 3 * 4 * (2 + 5)

@@ -27,7 +27,9 @@ def _pieces(n=3):
 
 def _assert_same(a, b):
     for field in a._fields:
-        np.testing.assert_array_equal(getattr(a, field), getattr(b, field), err_msg=field)
+        np.testing.assert_array_equal(
+            getattr(a, field), getattr(b, field), err_msg=field
+        )
 
 
 def test_pieces_run_here_with_progress_and_are_saved(tmp_path):
@@ -53,7 +55,8 @@ def test_saved_pieces_are_read_back_not_run_again(tmp_path):
     again = [p._replace(fn=spy) for p in _pieces(3)]
     ticks = []
     out = run_pieces(again, parts=parts, progress=ticks.append)
-    assert len(calls) == 1 and sum(ticks) == 9  # only the missing piece ran; all are counted
+    # only the missing piece ran; all are counted
+    assert len(calls) == 1 and sum(ticks) == 9
     np.testing.assert_array_equal(out["p1"]["y"], [0, 1])
 
 
@@ -113,8 +116,23 @@ def test_fig1_on_a_local_dask_cluster_equals_the_serial_run():
 def test_cli_workers_and_resume(tmp_path):
     pytest.importorskip("distributed")
     out = tmp_path / "fig1.npz"
-    assert main(["fig1", "--scale", "tiny", "--out", str(out), "--workers", "2", "--no-progress"]) == 0
-    assert out.exists() and not (tmp_path / "fig1.parts").exists()  # parts removed once saved
+    assert (
+        main(
+            [
+                "fig1",
+                "--scale",
+                "tiny",
+                "--out",
+                str(out),
+                "--workers",
+                "2",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
+    # parts removed once saved
+    assert out.exists() and not (tmp_path / "fig1.parts").exists()
     _assert_same(fig1_module.load_fig1(out), run_fig1(TINY))
     with pytest.raises(SystemExit):
         main(["fig1", "--scale", "tiny", "--out", str(out), "--workers", "0"])

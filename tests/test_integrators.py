@@ -53,7 +53,9 @@ def test_harmonic_oscillator_matches_the_closed_form_discrete_orbit():
     # The shadow energy c^2 q^2/2 + p^2/2 is conserved exactly; H itself is not.
     c2 = 1.0 - 0.25 * eps[:, None] ** 2
     shadow = 0.5 * c2 * path.positions[..., 0] ** 2 + 0.5 * path.momenta[..., 0] ** 2
-    np.testing.assert_allclose(shadow, np.broadcast_to(shadow[:, :1], shadow.shape), rtol=1e-12)
+    np.testing.assert_allclose(
+        shadow, np.broadcast_to(shadow[:, :1], shadow.shape), rtol=1e-12
+    )
     assert np.ptp(path.hamiltonian[2]) > 1e-3
 
 
@@ -67,7 +69,8 @@ def test_leapfrog_converges_to_the_exact_flow_at_second_order():
     p_true = -0.8 * np.sin(T) - 0.5 * np.cos(T)
     err = np.hypot(end.position[:, 0] - q_true, end.momentum[:, 0] - p_true)
     assert np.all(np.diff(err) < 0)
-    np.testing.assert_allclose(err[:-1] / err[1:], 4.0, rtol=0.02)  # halving eps quarters it
+    # halving eps quarters it
+    np.testing.assert_allclose(err[:-1] / err[1:], 4.0, rtol=0.02)
 
 
 # ---------------------------------------------------------------------------
@@ -111,7 +114,8 @@ def pure_leapfrog(z, eps, n_steps):
 
 
 def fd_jacobian_of_hmc_lite_leapfrog(pot, z, eps, n_steps, h=1e-5):
-    """Central-difference Jacobian of hmc_lite.leapfrog, all 2*4 perturbations as one batch."""
+    """Central-difference Jacobian of hmc_lite.leapfrog, all 2*4 perturbations as one
+    batch."""
     d = z.size // 2
     dz = h * np.concatenate([np.eye(2 * d), -np.eye(2 * d)])
     batch = z[None, :] + dz
@@ -128,12 +132,16 @@ def test_leapfrog_preserves_volume(eps, n_steps):
         z = np.concatenate([0.7 * rng.normal(size=2), rng.normal(size=2)])
         # the pure function is the same map as hmc_lite's integrator ...
         end = leapfrog(pot, z[None, :2], z[None, 2:], eps, n_steps)
-        np.testing.assert_allclose(pure_leapfrog(z, eps, n_steps),
-                                   np.concatenate([end.position[0], end.momentum[0]]), atol=1e-12)
+        np.testing.assert_allclose(
+            pure_leapfrog(z, eps, n_steps),
+            np.concatenate([end.position[0], end.momentum[0]]),
+            atol=1e-12,
+        )
         # ... its exact Jacobian (autograd) has determinant 1 ...
         J = jacobian(pure_leapfrog)(z, eps, n_steps)
         assert abs(np.linalg.det(J) - 1.0) < 1e-10
-        assert np.max(np.abs(J - np.eye(4))) > 0.01  # the map is not trivially the identity
+        # the map is not trivially the identity
+        assert np.max(np.abs(J - np.eye(4))) > 0.01
         # ... and so has the finite-difference Jacobian of hmc_lite.leapfrog itself.
         J_fd = fd_jacobian_of_hmc_lite_leapfrog(pot, z, eps, n_steps)
         np.testing.assert_allclose(J_fd, J, atol=1e-6)
@@ -168,8 +176,14 @@ def test_local_energy_error_is_third_order():
     q0, p0 = _starts()
     eps = np.geomspace(0.004, 0.04, 7)
     k = eps.size
-    path = leapfrog_path(pot, np.repeat(q0, k, 0), np.repeat(p0, k, 0), np.tile(eps, len(q0)), 1)
-    err = np.abs(path.hamiltonian[:, 1] - path.hamiltonian[:, 0]).reshape(len(q0), k).mean(axis=0)
+    path = leapfrog_path(
+        pot, np.repeat(q0, k, 0), np.repeat(p0, k, 0), np.tile(eps, len(q0)), 1
+    )
+    err = (
+        np.abs(path.hamiltonian[:, 1] - path.hamiltonian[:, 0])
+        .reshape(len(q0), k)
+        .mean(axis=0)
+    )
     slope = np.polyfit(np.log(eps), np.log(err), 1)[0]
     assert abs(slope - 3.0) < 0.3, slope
 
@@ -206,7 +220,9 @@ def test_per_chain_step_sizes_and_steps_equal_separate_runs():
         np.testing.assert_array_equal(together.position[i], alone.position[0])
         np.testing.assert_array_equal(together.momentum[i], alone.momentum[0])
         np.testing.assert_array_equal(together.gradient[i], alone.gradient[0])
-        np.testing.assert_array_equal(together.potential_energy[i], alone.potential_energy[0])
+        np.testing.assert_array_equal(
+            together.potential_energy[i], alone.potential_energy[0]
+        )
 
 
 def test_L_steps_cost_L_gradients_when_the_start_gradient_is_known():
@@ -232,9 +248,12 @@ def test_path_shapes_and_end_point_agree_with_leapfrog():
     end = leapfrog(pot, q0, p0, np.array([0.1, 0.2, 0.3]), np.array([5, 2, 5]))
     np.testing.assert_array_equal(path.positions[:, -1], end.position)
     # a chain that finished early repeats its end point
-    np.testing.assert_array_equal(path.positions[1, 2:], np.repeat(path.positions[1, 2:3], 4, 0))
-    np.testing.assert_allclose(path.hamiltonian,
-                               path.potential_energy + 0.5 * np.sum(path.momenta**2, axis=2))
+    np.testing.assert_array_equal(
+        path.positions[1, 2:], np.repeat(path.positions[1, 2:3], 4, 0)
+    )
+    np.testing.assert_allclose(
+        path.hamiltonian, path.potential_energy + 0.5 * np.sum(path.momenta**2, axis=2)
+    )
 
 
 def test_overflow_is_returned_without_warnings():
@@ -244,6 +263,7 @@ def test_overflow_is_returned_without_warnings():
     assert np.all(np.isfinite(end.position[1]))
 
 
+# would wrap to < 0
 @pytest.mark.parametrize(
     "kwargs, error, match",
     [
@@ -260,7 +280,7 @@ def test_overflow_is_returned_without_warnings():
         (dict(n_steps=2.5), TypeError, "n_steps"),
         (dict(n_steps="3"), TypeError, "n_steps"),
         (dict(n_steps=np.array([1, 2, 3])), ValueError, "n_steps"),
-        (dict(n_steps=2**63), ValueError, "n_steps must be at most"),  # would wrap to < 0
+        (dict(n_steps=2**63), ValueError, "n_steps must be at most"),
         (dict(n_steps=1e19), ValueError, "n_steps must be at most"),
         (dict(q=np.zeros(2)), ValueError, "q must have shape"),
         (dict(p=np.zeros((2, 3))), ValueError, "p must"),
@@ -282,7 +302,9 @@ def test_energy_error_is_the_hamiltonian_change_of_the_path():
     for mass in (None, inv_mass):
         path = hmc_lite.leapfrog_path(pot, q, p, 0.05, 40, inverse_mass=mass)
         dh = hmc_lite.energy_error(pot, q, p, 0.05, 40, inverse_mass=mass)
-        np.testing.assert_allclose(dh, path.hamiltonian[:, -1] - path.hamiltonian[:, 0], rtol=1e-12)
+        np.testing.assert_allclose(
+            dh, path.hamiltonian[:, -1] - path.hamiltonian[:, 0], rtol=1e-12
+        )
     # global error O(eps^2): halving eps at fixed time quarters the error
     big = np.abs(hmc_lite.energy_error(pot, q, p, 0.02, 50))
     small = np.abs(hmc_lite.energy_error(pot, q, p, 0.01, 100))

@@ -8,7 +8,15 @@ import numpy as np
 import pytest
 
 import hmc_lite
-from hmc_lite import HMCInfo, HMCState, Potential, gaussian_potential, hmc_step, init_state, sample
+from hmc_lite import (
+    HMCInfo,
+    HMCState,
+    Potential,
+    gaussian_potential,
+    hmc_step,
+    init_state,
+    sample,
+)
 
 COV = np.array([[1.0, 0.9], [0.9, 1.0]])
 
@@ -45,7 +53,8 @@ def test_sample_leaves_a_correlated_gaussian_invariant():
 
 
 def test_sample_corrects_a_bad_start():
-    """From a far start, the chains forget it: the late-sample mean is the target mean."""
+    """From a far start, the chains forget it: the late-sample mean is the target mean.
+    """
     pot = gaussian_potential(np.eye(2), mean=np.array([3.0, -2.0]))
     res = sample(pot, np.zeros((50, 2)), 0.3, 8, 80, rng=np.random.default_rng(12))
     late = res.positions[:, 40:]
@@ -87,12 +96,16 @@ def test_a_rejected_proposal_repeats_the_state_exactly():
 def test_accept_prob_is_the_metropolis_probability_of_the_energy_error():
     pot = gaussian_potential(COV)
     res = sample(pot, np.zeros((20, 2)), 0.5, 5, 30, rng=np.random.default_rng(3))
-    np.testing.assert_allclose(res.accept_prob, np.minimum(1.0, np.exp(-res.energy_error)))
+    np.testing.assert_allclose(
+        res.accept_prob, np.minimum(1.0, np.exp(-res.energy_error))
+    )
 
 
 def test_same_seed_same_chain_different_seed_different_chain():
     pot = gaussian_potential(COV)
-    run = lambda seed: sample(pot, np.zeros((4, 2)), 0.3, 5, 20, rng=np.random.default_rng(seed))
+    run = lambda seed: sample(
+        pot, np.zeros((4, 2)), 0.3, 5, 20, rng=np.random.default_rng(seed)
+    )
     a, b, c = run(7), run(7), run(8)
     for x, y in zip(a[:5], b[:5]):
         np.testing.assert_array_equal(x, y)
@@ -107,15 +120,25 @@ def test_a_transition_with_L_steps_costs_L_gradient_evaluations():
         state, _ = hmc_step(state, pot, 0.2, L, rng=np.random.default_rng(L))
         assert pot.n_grad_calls - before == L
     before = pot.n_grad_calls
-    sample(pot, np.zeros((5, 2)), 0.2, np.array([3, 1, 7, 2, 7]), 10, rng=np.random.default_rng(0))
-    assert pot.n_grad_calls - before == 1 + 10 * 7  # initial gradient + max(L) per transition
+    sample(
+        pot,
+        np.zeros((5, 2)),
+        0.2,
+        np.array([3, 1, 7, 2, 7]),
+        10,
+        rng=np.random.default_rng(0),
+    )
+    # initial gradient + max(L) per transition
+    assert pot.n_grad_calls - before == 1 + 10 * 7
 
 
+# huge but finite error
+# overflow to inf/nan
 @pytest.mark.parametrize(
     "potential, start, eps, L",
     [
-        (gaussian_potential(np.eye(2)), np.ones((6, 2)), 10.0, 20),  # huge but finite error
-        (gaussian_potential(np.eye(2)), np.ones((6, 2)), 10.0, 400),  # overflow to inf/nan
+        (gaussian_potential(np.eye(2)), np.ones((6, 2)), 10.0, 20),
+        (gaussian_potential(np.eye(2)), np.ones((6, 2)), 10.0, 400),
         (Potential(lambda q: anp.sum(q**4, axis=1), dim=2), np.ones((6, 2)), 5.0, 50),
     ],
     ids=["finite", "overflow", "quartic"],
@@ -125,7 +148,9 @@ def test_divergent_trajectories_are_rejected_and_flagged(potential, start, eps, 
     assert res.is_divergent.all()
     assert np.all(res.accept_prob == 0.0) and not res.is_accepted.any()
     assert np.all(np.isfinite(res.positions))
-    np.testing.assert_array_equal(res.positions, np.broadcast_to(start[:, None], res.positions.shape))
+    np.testing.assert_array_equal(
+        res.positions, np.broadcast_to(start[:, None], res.positions.shape)
+    )
     assert np.all(np.isfinite(res.final_state.potential_energy))
     assert np.all(np.isfinite(res.final_state.gradient))
     assert np.all(res.energy_error > 1000)
@@ -156,14 +181,27 @@ def test_per_chain_settings_do_not_disturb_other_chains():
 
 def test_per_chain_step_sizes_are_used():
     pot = gaussian_potential(np.eye(1))
-    res = sample(pot, np.zeros((2, 1)), np.array([0.01, 3.0]), 10, 20, rng=np.random.default_rng(0))
+    res = sample(
+        pot,
+        np.zeros((2, 1)),
+        np.array([0.01, 3.0]),
+        10,
+        20,
+        rng=np.random.default_rng(0),
+    )
     assert res.accept_prob[0].mean() > 0.99
     assert res.accept_prob[1].mean() < 0.01
 
 
 def _ok_args():
-    return dict(potential=gaussian_potential(np.eye(2)), initial_position=np.zeros((3, 2)),
-                step_size=0.1, n_steps=3, n_samples=4, rng=np.random.default_rng(0))
+    return dict(
+        potential=gaussian_potential(np.eye(2)),
+        initial_position=np.zeros((3, 2)),
+        step_size=0.1,
+        n_steps=3,
+        n_samples=4,
+        rng=np.random.default_rng(0),
+    )
 
 
 @pytest.mark.parametrize(
@@ -188,10 +226,21 @@ def _ok_args():
         (dict(initial_position=np.zeros(2)), ValueError, "initial_position"),
         (dict(initial_position=np.zeros((1, 3, 2))), ValueError, "initial_position"),
         (dict(initial_position=np.zeros((3, 5))), ValueError, "initial_position"),
-        (dict(initial_position=np.array([[0.0, np.nan]])), ValueError, "initial_position"),
-        (dict(initial_position=np.array([[0.0, -np.inf]])), ValueError, "initial_position"),
-        (dict(potential=Potential(lambda q: anp.sum(q, axis=1, keepdims=True))), ValueError,
-         "potential U must return shape"),
+        (
+            dict(initial_position=np.array([[0.0, np.nan]])),
+            ValueError,
+            "initial_position",
+        ),
+        (
+            dict(initial_position=np.array([[0.0, -np.inf]])),
+            ValueError,
+            "initial_position",
+        ),
+        (
+            dict(potential=Potential(lambda q: anp.sum(q, axis=1, keepdims=True))),
+            ValueError,
+            "potential U must return shape",
+        ),
         (dict(rng=np.random.RandomState(0)), TypeError, "rng"),
         (dict(rng=0), TypeError, "rng"),
         (dict(rng=None), TypeError, "rng"),
@@ -209,7 +258,9 @@ def test_bad_input_is_refused_naming_the_argument(change, error, match):
 def test_hmc_step_refuses_a_legacy_random_state():
     pot = gaussian_potential(np.eye(2))
     with pytest.raises(TypeError, match="rng"):
-        hmc_step(init_state(pot, np.zeros((1, 2))), pot, 0.1, 2, rng=np.random.RandomState(0))
+        hmc_step(
+            init_state(pot, np.zeros((1, 2))), pot, 0.1, 2, rng=np.random.RandomState(0)
+        )
 
 
 def test_initial_position_with_infinite_energy_is_refused():
@@ -231,7 +282,15 @@ def test_the_state_does_not_share_memory_with_the_callers_array():
 def test_callback_sees_every_transition_and_changes_nothing():
     pot = hmc_lite.gaussian_potential(np.eye(2))
     seen = []
-    a = hmc_lite.sample(pot, np.zeros((3, 2)), 0.3, 4, 7, rng=np.random.default_rng(2), callback=seen.append)
+    a = hmc_lite.sample(
+        pot,
+        np.zeros((3, 2)),
+        0.3,
+        4,
+        7,
+        rng=np.random.default_rng(2),
+        callback=seen.append,
+    )
     b = hmc_lite.sample(pot, np.zeros((3, 2)), 0.3, 4, 7, rng=np.random.default_rng(2))
     assert seen == list(range(7))
     np.testing.assert_array_equal(a.positions, b.positions)

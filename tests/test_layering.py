@@ -1,7 +1,8 @@
 """The package's layers import only downwards (the table in CONTRIBUTING.md).
 
 Read from the source with ``ast`` (imports inside functions count too; doctest examples,
-which are strings, do not), so that a convenience import that crosses a layer fails here.
+which are strings, do not), so that a convenience import that crosses a layer fails
+here.
 """
 
 from __future__ import annotations
@@ -13,7 +14,16 @@ import pytest
 
 PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "hmc_lite"
 
-CORE = {"_validation", "potential", "integrators", "kernel", "diagnostics", "adaptation", "checks", "nuts"}
+CORE = {
+    "_validation",
+    "potential",
+    "integrators",
+    "kernel",
+    "diagnostics",
+    "adaptation",
+    "checks",
+    "nuts",
+}
 TARGETS = {"models", "scaling"}
 RUNS = {"datasets", "warmup", "equilibrium", "grid", "experiments", "benchmark"}
 PLOTTING = {"plotting"}
@@ -27,13 +37,15 @@ ALLOWED = {
 
 
 def _sources(module: str) -> list[pathlib.Path]:
-    """The files of a top-level module: ``module.py``, or every file of the subpackage."""
+    """The files of a top-level module: ``module.py``, or every file of the subpackage.
+    """
     single = PACKAGE / f"{module}.py"
     return [single] if single.exists() else sorted((PACKAGE / module).glob("*.py"))
 
 
 def _package_imports(module: str) -> set[str]:
-    """Top-level modules of hmc_lite that ``module`` imports (its own files excluded)."""
+    """Top-level modules of hmc_lite that ``module`` imports (its own files excluded).
+    """
     found = set()
     for source in _sources(module):
         depth = 1 if source.parent == PACKAGE else 2  # the level of "from hmc_lite"
@@ -42,8 +54,11 @@ def _package_imports(module: str) -> set[str]:
             if isinstance(node, ast.ImportFrom):
                 if node.level == depth and node.module:
                     found.add(node.module.split(".")[0])
-                elif node.level == depth:  # from . import x (a module; __version__ is metadata)
-                    found.update(a.name for a in node.names if not a.name.startswith("__"))
+                # from . import x (a module; __version__ is metadata)
+                elif node.level == depth:
+                    found.update(
+                        a.name for a in node.names if not a.name.startswith("__")
+                    )
                 elif node.module and node.module.startswith("hmc_lite."):
                     found.add(node.module.split(".")[1])
                 elif node.module == "hmc_lite":
@@ -64,11 +79,15 @@ def test_every_module_has_a_layer():
 @pytest.mark.parametrize("module", sorted(ALLOWED))
 def test_imports_only_go_down(module):
     crossing = _package_imports(module) - ALLOWED[module]
-    assert not crossing, f"hmc_lite.{module} imports {sorted(crossing)} from a higher layer"
+    assert (
+        not crossing
+    ), f"hmc_lite.{module} imports {sorted(crossing)} from a higher layer"
 
 
 def test_the_check_sees_a_crossing(tmp_path, monkeypatch):
-    (tmp_path / "kernel.py").write_text("def f():\n    from .models import MLPPotential\n")
+    (tmp_path / "kernel.py").write_text(
+        "def f():\n    from .models import MLPPotential\n"
+    )
     monkeypatch.setattr(__import__(__name__), "PACKAGE", tmp_path)
     assert _package_imports("kernel") == {"models"}
 
@@ -76,6 +95,8 @@ def test_the_check_sees_a_crossing(tmp_path, monkeypatch):
 def test_the_check_reads_every_file_of_a_subpackage(tmp_path, monkeypatch):
     (tmp_path / "experiments").mkdir()
     (tmp_path / "experiments" / "__init__.py").write_text("from .fig1 import run\n")
-    (tmp_path / "experiments" / "fig1.py").write_text("from ..plotting import show\nfrom .store import x\n")
+    (tmp_path / "experiments" / "fig1.py").write_text(
+        "from ..plotting import show\nfrom .store import x\n"
+    )
     monkeypatch.setattr(__import__(__name__), "PACKAGE", tmp_path)
     assert _package_imports("experiments") == {"plotting"}

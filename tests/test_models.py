@@ -1,4 +1,5 @@
-"""Potentials of Bayesian MLPs: gradients, kinks, conventions at 0, shapes and input checks."""
+"""Potentials of Bayesian MLPs: gradients, kinks, conventions at 0, shapes and input
+checks."""
 
 from __future__ import annotations
 
@@ -71,7 +72,12 @@ def test_fast_backprop_agrees_with_autograd(activation, widths):
         fast = pot.value_and_grad(q)
         slow = autograd_value_and_grad(pot, q)
         np.testing.assert_allclose(fast.value, slow.value, rtol=1e-12)
-        np.testing.assert_allclose(fast.gradient, slow.gradient, rtol=1e-10, atol=1e-10 * np.abs(slow.gradient).max())
+        np.testing.assert_allclose(
+            fast.gradient,
+            slow.gradient,
+            rtol=1e-10,
+            atol=1e-10 * np.abs(slow.gradient).max(),
+        )
 
 
 def test_value_and_grad_returns_fresh_arrays_and_counts_calls():
@@ -90,7 +96,9 @@ def test_custom_activation_falls_back_to_autograd():
     cube = Activation("cube", lambda z: z**3 / 3.0, True, {})
     pot = mlp_potential(x, y, [1, 4, 1], cube)
     q = 0.3 * pot.prior_draw(2, rng=np.random.default_rng(5))
-    np.testing.assert_allclose(pot.grad(q), finite_difference_grad(pot, q), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        pot.grad(q), finite_difference_grad(pot, q), rtol=1e-5, atol=1e-5
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -115,21 +123,25 @@ def test_default_derivative_at_zero_is_the_left_derivative():
     assert get_activation("relu").params["grad_at_zero"] == 0.0
     assert get_activation("leaky_relu").params["grad_at_zero"] == 0.01
     assert get_activation("leaky_relu", slope=0.1).params["grad_at_zero"] == 0.1
-    # autograd's own choice for max(0, x) is 1/2, which is why the package makes it explicit.
+    # autograd's own choice for max(0, x) is 1/2, which is why the package makes it
+    # explicit.
     assert elementwise_grad(lambda z: anp.maximum(0.0, z))(np.array([0.0]))[0] == 0.5
 
 
 @pytest.mark.parametrize("name", ["relu", "leaky_relu"])
 @pytest.mark.parametrize("g0", [0.0, 0.5, 1.0])
 def test_network_gradient_on_a_kink_uses_the_convention(name, g0):
-    # One data point x = 1, one hidden unit with w = 2, b = -2: the pre-activation is exactly 0.
+    # One data point x = 1, one hidden unit with w = 2, b = -2: the pre-activation is
+    # exactly 0.
     x, y = np.array([[1.0]]), np.array([0.0])
     pot = mlp_potential(x, y, [1, 1, 1], name, grad_at_zero=g0)
     w1, b1, w2, b2 = 2.0, -2.0, 3.0, 0.5
     q = np.array([[w1, b1, w2, b2]])
     assert pot.pre_activations(q)[0][0, 0, 0] == 0.0
     dU_df = (b2 - y[0]) / NOISE**2  # f = w2 * act(0) + b2 = b2
-    expected = np.array([[dU_df * w2 * g0 * 1.0 + w1, dU_df * w2 * g0 + b1, 0.0 + w2, dU_df + b2]])
+    expected = np.array(
+        [[dU_df * w2 * g0 * 1.0 + w1, dU_df * w2 * g0 + b1, 0.0 + w2, dU_df + b2]]
+    )
     for vg in (pot.value_and_grad(q), autograd_value_and_grad(pot, q)):
         np.testing.assert_allclose(vg.gradient, expected, rtol=1e-14, atol=1e-12)
 
@@ -142,7 +154,14 @@ def test_network_gradient_on_a_kink_uses_the_convention(name, g0):
 def one_unit_line(b_grid, w1=1.5, w2=0.8, b2=0.2, activation="relu"):
     x, y = toy_data(n=6, seed=7)
     pot = mlp_potential(x, y, [1, 1, 1], activation)
-    q = np.column_stack([np.full_like(b_grid, w1), b_grid, np.full_like(b_grid, w2), np.full_like(b_grid, b2)])
+    q = np.column_stack(
+        [
+            np.full_like(b_grid, w1),
+            b_grid,
+            np.full_like(b_grid, w2),
+            np.full_like(b_grid, b2),
+        ]
+    )
     return pot, x[:, 0], y, q
 
 
@@ -151,14 +170,17 @@ def test_pre_activations_are_the_affine_maps_of_the_first_layer():
     pot, x, _, q = one_unit_line(b)
     (z,) = pot.pre_activations(q)
     assert z.shape == (b.size, x.size, 1)
-    np.testing.assert_allclose(z[:, :, 0], 1.5 * x[None, :] + b[:, None], rtol=1e-14, atol=1e-14)
+    np.testing.assert_allclose(
+        z[:, :, 0], 1.5 * x[None, :] + b[:, None], rtol=1e-14, atol=1e-14
+    )
 
 
 def test_potential_is_quadratic_between_kinks_and_its_gradient_jumps_at_them():
     w1, w2, b2 = 1.5, 0.8, 0.2
     x, y = toy_data(n=6, seed=7)
     kinks = np.sort(-w1 * x[:, 0])  # the unit switches on input i where w1 x_i + b = 0
-    # Between two neighbouring kinks U(b) is an exact quadratic: third differences vanish.
+    # Between two neighbouring kinks U(b) is an exact quadratic: third differences
+    # vanish.
     lo, hi = kinks[2], kinks[3]
     b = np.linspace(lo, hi, 12)[1:-1]
     pot, _, _, q = one_unit_line(b, w1, w2, b2)
@@ -175,7 +197,9 @@ def test_potential_is_quadratic_between_kinks_and_its_gradient_jumps_at_them():
         expected = (b2 - y[i]) * w2 / NOISE**2
         assert jump == pytest.approx(expected, rel=1e-4, abs=1e-4)
     # A smooth activation has no jump there.
-    pot_s, _, _, qs = one_unit_line(np.array([kinks[0] - delta, kinks[0] + delta]), w1, w2, b2, "sigmoid")
+    pot_s, _, _, qs = one_unit_line(
+        np.array([kinks[0] - delta, kinks[0] + delta]), w1, w2, b2, "sigmoid"
+    )
     g = pot_s.grad(qs)[:, 1]
     assert abs(g[1] - g[0]) < 1e-3
 
@@ -202,7 +226,9 @@ def test_energy_equals_a_hand_written_formula(activation, fn):
     f = np.array([w2 @ fn(w1 * xi + b1) + b2 for xi in x[:, 0]])
     expected = np.sum((y - f) ** 2) / (2 * 0.5**2) + np.sum(theta**2) / (2 * 2.0**2)
     assert pot(theta[None])[0] == pytest.approx(expected, rel=1e-13)
-    assert pot.value_and_grad(theta[None]).value[0] == pytest.approx(expected, rel=1e-13)
+    assert pot.value_and_grad(theta[None]).value[0] == pytest.approx(
+        expected, rel=1e-13
+    )
     np.testing.assert_allclose(pot.predict(theta[None])[0], f, rtol=1e-13)
 
 
@@ -216,12 +242,16 @@ def test_softplus_tends_to_relu_as_beta_grows():
         gaps.append(gap)
     assert np.all(np.diff(gaps) < 0)
     x, y = toy_data()
-    q = mlp_potential(x, y, [1, 6, 1], "relu").prior_draw(3, rng=np.random.default_rng(2))
+    q = mlp_potential(x, y, [1, 6, 1], "relu").prior_draw(
+        3, rng=np.random.default_rng(2)
+    )
     u_relu = mlp_potential(x, y, [1, 6, 1], "relu")(q)
     u_soft = mlp_potential(x, y, [1, 6, 1], "softplus", beta=1e4)(q)
     np.testing.assert_allclose(u_soft, u_relu, rtol=1e-3)
     # No overflow for large beta * z.
-    assert np.all(np.isfinite(get_activation("softplus", beta=1e6).fn(np.array([-1e3, 1e3]))))
+    assert np.all(
+        np.isfinite(get_activation("softplus", beta=1e6).fn(np.array([-1e3, 1e3])))
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -241,7 +271,9 @@ def test_shapes_of_energy_predict_and_pre_activations():
     draws = rng.standard_normal((5, 7, pot.dim))
     assert pot.predict(draws).shape == (5, 7, 10)
     assert pot.predict(draws, np.linspace(0, 4, 13)).shape == (5, 7, 13)
-    np.testing.assert_allclose(pot.predict(draws)[2, 3], pot.predict(draws[2, 3][None])[0])
+    np.testing.assert_allclose(
+        pot.predict(draws)[2, 3], pot.predict(draws[2, 3][None])[0]
+    )
     pre = pot.pre_activations(q, np.linspace(0, 1, 6))
     assert [z.shape for z in pre] == [(5, 6, 4), (5, 6, 3)]
     # Each chain's energy depends on that chain only.
@@ -334,25 +366,39 @@ def test_energy_composes_with_autograd():
     np.testing.assert_allclose(sliced.grad(s), expected, rtol=1e-10)
 
 
-@pytest.mark.parametrize("name, options", [
-    ("sigmoid", {}), ("tanh", {}), ("softplus", {"beta": 1.0}), ("softplus", {"beta": 1e4}),
-    ("relu", {}), ("leaky_relu", {"slope": 0.2}),
-])
+@pytest.mark.parametrize(
+    "name, options",
+    [
+        ("sigmoid", {}),
+        ("tanh", {}),
+        ("softplus", {"beta": 1.0}),
+        ("softplus", {"beta": 1e4}),
+        ("relu", {}),
+        ("leaky_relu", {"slope": 0.2}),
+    ],
+)
 def test_fast_value_and_derivative_match_the_autograd_function(name, options):
     act = get_activation(name, **options)
-    z = np.concatenate([np.linspace(-50, 50, 2001), [-1e6, -800.0, 800.0, 1e6, 1e-300, -1e-300]])
+    z = np.concatenate(
+        [np.linspace(-50, 50, 2001), [-1e6, -800.0, 800.0, 1e6, 1e-300, -1e-300]]
+    )
     value, deriv = np.empty_like(z), np.empty_like(z)
     act.value_and_derivative(z.copy(), value, deriv)
     assert np.all(np.isfinite(value)) and np.all(np.isfinite(deriv))
     np.testing.assert_allclose(value, act.fn(z), rtol=1e-12, atol=1e-300)
-    np.testing.assert_allclose(deriv, elementwise_grad(act.fn)(z), rtol=1e-10, atol=1e-15)
+    np.testing.assert_allclose(
+        deriv, elementwise_grad(act.fn)(z), rtol=1e-10, atol=1e-15
+    )
     # The value buffer may be the input itself.
     zz = z.copy()
     act.value_and_derivative(zz, zz, deriv)
     np.testing.assert_allclose(zz, value, rtol=1e-15, atol=0)
 
 
-@pytest.mark.parametrize("widths, chain_block", [([1, 30, 30, 1], None), ([1, 30, 1], 2), ([2, 10, 10, 1], 2)])
+@pytest.mark.parametrize(
+    "widths, chain_block",
+    [([1, 30, 30, 1], None), ([1, 30, 1], 2), ([2, 10, 10, 1], 2)],
+)
 def test_threads_sharing_one_potential_get_the_right_gradients(widths, chain_block):
     import copy
     from concurrent.futures import ThreadPoolExecutor
@@ -370,8 +416,11 @@ def test_threads_sharing_one_potential_get_the_right_gradients(widths, chain_blo
     for a, b in zip(serial, threaded):
         np.testing.assert_array_equal(a.value, b.value)
         np.testing.assert_array_equal(a.gradient, b.gradient)
-    clone = copy.deepcopy(pot)  # the per-thread scratch space is not copied, but rebuilt
-    np.testing.assert_array_equal(clone.value_and_grad(batches[0]).gradient, serial[0].gradient)
+    # the per-thread scratch space is not copied, but rebuilt
+    clone = copy.deepcopy(pot)
+    np.testing.assert_array_equal(
+        clone.value_and_grad(batches[0]).gradient, serial[0].gradient
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -409,8 +458,16 @@ def test_kink_crossings_match_a_brute_force_count(widths):
 def test_kink_crossings_of_a_hand_made_path():
     # [1, 1, 1]: theta = (w1, b1, w2, b2); one data point x = 1, pre-activation w1 + b1
     pot = mlp_potential(np.ones((1, 1)), np.zeros(1), [1, 1, 1], "relu")
-    path = np.array([[[1.0, -2.0, 1.0, 0.0], [1.0, 0.0, 1.0, 0.0], [1.0, -0.5, 1.0, 0.0],
-                      [1.0, -3.0, 1.0, 0.0]]])
+    path = np.array(
+        [
+            [
+                [1.0, -2.0, 1.0, 0.0],
+                [1.0, 0.0, 1.0, 0.0],
+                [1.0, -0.5, 1.0, 0.0],
+                [1.0, -3.0, 1.0, 0.0],
+            ]
+        ]
+    )
     # z = -1, 1, 0.5, -2: on at points 2 and 3 only
     np.testing.assert_array_equal(pot.kink_crossings(path), [[1, 0, 1]])
     with pytest.raises(ValueError, match="positions"):
@@ -435,7 +492,8 @@ def test_kinked_product_potential_agrees_with_autograd():
     np.testing.assert_allclose(fast.value, ref.value, rtol=1e-14)
     np.testing.assert_allclose(fast.gradient, ref.gradient, rtol=1e-14)
     np.testing.assert_array_equal(
-        hmc_lite.kinked_product_potential(2).value_and_grad(np.zeros((1, 2))).gradient, 0.0
+        hmc_lite.kinked_product_potential(2).value_and_grad(np.zeros((1, 2))).gradient,
+        0.0,
     )
     with pytest.raises(ValueError, match="jump"):
         hmc_lite.kinked_product_potential(2, jump=-1.0)

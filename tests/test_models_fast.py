@@ -1,4 +1,5 @@
-"""The fast gradient of MLPPotential: exact against autograd (also on kinks), blocks of chains, copies."""
+"""The fast gradient of MLPPotential: exact against autograd (also on kinks), blocks of
+chains, copies."""
 
 from __future__ import annotations
 
@@ -10,12 +11,15 @@ import pytest
 
 from hmc_lite import ACTIVATIONS, MLPPotential, Potential, get_activation, mlp_potential
 
-# Depths 1, 2 and 3, with one input (the first layer as one matrix product) and with several.
+# Depths 1, 2 and 3, with one input (the first layer as one matrix product) and with
+# several.
 WIDTHS = [[1, 50, 1], [3, 6, 1], [1, 8, 8, 1], [2, 5, 4, 3, 1], [1, 20, 20, 20, 1]]
 # Every activation, and the ReLU family with every kind of derivative at 0.
 SETTINGS = [(name, {}) for name in ACTIVATIONS] + [
-    ("relu", {"grad_at_zero": 0.5}), ("relu", {"grad_at_zero": 1.0}),
-    ("leaky_relu", {"slope": 0.2, "grad_at_zero": 0.2}), ("leaky_relu", {"slope": 0.2, "grad_at_zero": 1.0}),
+    ("relu", {"grad_at_zero": 0.5}),
+    ("relu", {"grad_at_zero": 1.0}),
+    ("leaky_relu", {"slope": 0.2, "grad_at_zero": 0.2}),
+    ("leaky_relu", {"slope": 0.2, "grad_at_zero": 1.0}),
 ]
 
 
@@ -27,20 +31,26 @@ def make_potential(widths, name, options, n=40, seed=0):
 
 
 def autograd_value_and_grad(pot, q):
-    """The generic autograd path of :class:`Potential`, bypassing the hand-written one."""
+    """The generic autograd path of :class:`Potential`, bypassing the hand-written one.
+    """
     return Potential.value_and_grad(pot, q)
 
 
 def assert_exact(fast, slow):
-    """Energies within 1e-12 relative; each chain's gradient within 1e-12 of its largest entry."""
+    """Energies within 1e-12 relative; each chain's gradient within 1e-12 of its largest
+    entry."""
     np.testing.assert_allclose(fast.value, slow.value, rtol=1e-12, atol=0)
     scale = np.abs(slow.gradient).max(axis=1, keepdims=True)
-    assert np.all(np.abs(fast.gradient - slow.gradient) <= 1e-12 * scale), np.max(np.abs(fast.gradient - slow.gradient) / scale)
+    assert np.all(np.abs(fast.gradient - slow.gradient) <= 1e-12 * scale), np.max(
+        np.abs(fast.gradient - slow.gradient) / scale
+    )
 
 
 def on_kinks(pot, q, rng, per_layer=3):
-    """``q`` with biases moved so that, in every hidden layer of every chain, ``per_layer``
-    units have a pre-activation of exactly 0 at some data point (as computed by autograd's path)."""
+    """``q`` with biases moved so that, in every hidden layer of every chain,
+    ``per_layer`` units have a pre-activation of exactly 0 at some data point (as
+    computed by autograd's path).
+    """
     q = q.copy()
     n = pot.x.shape[0]
     start = 0
@@ -56,7 +66,8 @@ def on_kinks(pot, q, rng, per_layer=3):
     return q
 
 
-@pytest.mark.parametrize("widths", WIDTHS + [[2, 1]], ids=str)  # and no hidden layer at all
+# and no hidden layer at all
+@pytest.mark.parametrize("widths", WIDTHS + [[2, 1]], ids=str)
 @pytest.mark.parametrize("name, options", SETTINGS)
 def test_fast_gradient_is_autograds_to_1e_12_in_several_blocks(widths, name, options):
     pot = make_potential(widths, name, options)
@@ -102,8 +113,11 @@ def test_each_chain_depends_on_itself_alone_not_on_the_blocks(widths, name):
         np.testing.assert_array_equal(vg.value, reference.value)
         np.testing.assert_array_equal(vg.gradient, reference.gradient)
     one_by_one = [pot.value_and_grad(q[c:c + 1]) for c in range(len(q))]
-    np.testing.assert_array_equal(np.concatenate([vg.gradient for vg in one_by_one]), reference.gradient)
-    # A diverged chain (as inside a trajectory, check=False) leaves the others untouched.
+    np.testing.assert_array_equal(
+        np.concatenate([vg.gradient for vg in one_by_one]), reference.gradient
+    )
+    # A diverged chain (as inside a trajectory, check=False) leaves the others
+    # untouched.
     broken = q.copy()
     broken[4] = np.inf
     with np.errstate(all="ignore"):
@@ -116,11 +130,18 @@ def test_each_chain_depends_on_itself_alone_not_on_the_blocks(widths, name):
 def test_default_block_keeps_one_array_within_the_cache_budget():
     pot = make_potential([1, 50, 1], "relu", {}, n=100)
     assert pot.chain_block == 8  # 8 chains x 100 points x 50 units x 8 bytes = 320 kB
-    for widths, n in (([1, 50, 1], 100), ([1, 200, 1], 100), ([1, 20, 20, 1], 333), ([3, 7, 1], 10_000)):
+    for widths, n in (
+        ([1, 50, 1], 100),
+        ([1, 200, 1], 100),
+        ([1, 20, 20, 1], 333),
+        ([3, 7, 1], 10_000),
+    ):
         pot = make_potential(widths, "relu", {}, n=n)
         size = 8 * n * max(widths[1:-1])
         assert pot.chain_block == max(1, MLPPotential.CACHE_BYTES // size)
-        assert pot.chain_block * size <= MLPPotential.CACHE_BYTES or pot.chain_block == 1
+        assert (
+            pot.chain_block * size <= MLPPotential.CACHE_BYTES or pot.chain_block == 1
+        )
 
 
 @pytest.mark.parametrize("bad", [0, -3, 2.5, True, "8", None])
@@ -148,14 +169,18 @@ def test_copies_keep_the_block_size_and_the_gradient():
             clones.append(cloudpickle.loads(cloudpickle.dumps(pot)))
         for clone in clones:
             assert clone.chain_block == 2 and clone._local is not pot._local
-            np.testing.assert_array_equal(clone.value_and_grad(q).gradient, expected.gradient)
+            np.testing.assert_array_equal(
+                clone.value_and_grad(q).gradient, expected.gradient
+            )
 
 
 @pytest.mark.parametrize("name, options", [
     ("relu", {}), ("relu", {"grad_at_zero": 0.5}), ("leaky_relu", {"slope": 0.1}),
     ("leaky_relu", {"slope": 0.1, "grad_at_zero": 1.0}),
 ])
-def test_piecewise_linear_derivative_alone_is_the_derivative_and_the_values_follow(name, options):
+def test_piecewise_linear_derivative_alone_is_the_derivative_and_the_values_follow(
+    name, options
+):
     act = get_activation(name, **options)
     z = np.array([-3.0, -1e-300, 0.0, -0.0, 1e-300, 2.0])
     value, deriv = np.empty_like(z), np.empty_like(z)
@@ -163,4 +188,5 @@ def test_piecewise_linear_derivative_alone_is_the_derivative_and_the_values_foll
     alone = act.value_and_derivative.derivative_only(z, out=np.empty_like(z))
     np.testing.assert_array_equal(alone, deriv)
     assert alone[2] == alone[3] == act.params["grad_at_zero"]
-    np.testing.assert_array_equal(z * alone, value)  # f(z) = z f'(z), which the fast path relies on
+    # f(z) = z f'(z), which the fast path relies on
+    np.testing.assert_array_equal(z * alone, value)

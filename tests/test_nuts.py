@@ -1,4 +1,5 @@
-"""The No-U-Turn sampler: exactness, tree building, divergences, cost accounting, adaptation."""
+"""The No-U-Turn sampler: exactness, tree building, divergences, cost accounting,
+adaptation."""
 
 from __future__ import annotations
 
@@ -11,13 +12,22 @@ import pytest
 from scipy.optimize import brentq
 from scipy.stats import norm
 
-from hmc_lite import Potential, datasets, equilibrate, init_state, leapfrog_path, mlp_potential
+from hmc_lite import (
+    Potential,
+    datasets,
+    equilibrate,
+    init_state,
+    leapfrog_path,
+    mlp_potential,
+)
 from hmc_lite import nuts
 
 
 def gaussian(scales: np.ndarray) -> Potential:
     scales = np.asarray(scales, dtype=float)
-    return Potential(lambda q: 0.5 * anp.sum((q / scales) ** 2, axis=1), dim=scales.size)
+    return Potential(
+        lambda q: 0.5 * anp.sum((q / scales) ** 2, axis=1), dim=scales.size
+    )
 
 
 def banana(q):
@@ -41,11 +51,12 @@ class CountingPotential(Potential):
 # ---------------------------------------------------------------------------
 
 
+# a mass that does not fit
 @pytest.mark.parametrize(
     "scales, inverse_mass, step_size",
     [
         (np.ones(4), None, 1.2),  # about 2/3 acceptance: the weights matter
-        (np.array([0.5, 1.0, 2.0]), np.array([1.0, 2.0, 1.0]), 0.8),  # a mass that does not fit
+        (np.array([0.5, 1.0, 2.0]), np.array([1.0, 2.0, 1.0]), 0.8),
     ],
 )
 def test_leaves_a_gaussian_invariant(scales, inverse_mass, step_size):
@@ -58,9 +69,16 @@ def test_leaves_a_gaussian_invariant(scales, inverse_mass, step_size):
     pot = gaussian(scales)
     rng = np.random.default_rng(20261204)
     chains, draws = 400, 60
-    res = nuts.sample(pot, scales * rng.standard_normal((chains, scales.size)), step_size, draws, rng=rng,
-                      inverse_mass=inverse_mass)
-    assert 0.4 < res.info.accept_prob.mean() < 0.9  # the test is not run in the trivial regime
+    res = nuts.sample(
+        pot,
+        scales * rng.standard_normal((chains, scales.size)),
+        step_size,
+        draws,
+        rng=rng,
+        inverse_mass=inverse_mass,
+    )
+    # the test is not run in the trivial regime
+    assert 0.4 < res.info.accept_prob.mean() < 0.9
     for stat, truth in [(res.positions, 0.0), (res.positions**2 / scales**2, 1.0)]:
         per_chain = stat.mean(axis=1)
         se = per_chain.std(axis=0, ddof=1) / np.sqrt(chains)
@@ -74,7 +92,8 @@ def test_leaves_a_gaussian_invariant(scales, inverse_mass, step_size):
 
 
 def _directions_from(j: int, depth: int, original: np.ndarray) -> np.ndarray:
-    """Directions that rebuild a tree of ``2^depth`` points from its point ``j`` (0 = leftmost).
+    """Directions that rebuild a tree of ``2^depth`` points from its point ``j`` (0 =
+    leftmost).
 
     At doubling ``d`` the tree so far is the aligned block of ``2^d`` points
     holding ``j``; it grows to the right when that block is the left one of
@@ -88,7 +107,8 @@ def _directions_from(j: int, depth: int, original: np.ndarray) -> np.ndarray:
 
 
 def test_a_trajectory_is_rebuilt_from_any_of_its_points():
-    """NUTS is exact because the final trajectory does not depend on which of its points it started from.
+    """NUTS is exact because the final trajectory does not depend on which of its points
+    it started from.
 
     From random starts and directions, build trajectories on a non-Gaussian
     target; then rebuild each from another of its points, with the directions
@@ -108,18 +128,36 @@ def test_a_trajectory_is_rebuilt_from_any_of_its_points():
     discarded = cost > 2**depth - 1
     assert discarded.any() and (~discarded).any()
 
-    new_q, new_p, new_forward = np.empty((chains, 3)), np.empty((chains, 3)), forward.copy()
+    new_q, new_p, new_forward = (
+        np.empty((chains, 3)),
+        np.empty((chains, 3)),
+        forward.copy(),
+    )
     for c in range(chains):
         n = 2 ** depth[c]
-        path = leapfrog_path(pot, tree.left_position[c:c + 1], tree.left_momentum[c:c + 1], eps, n - 1)
-        np.testing.assert_allclose(path.positions[0, -1], tree.right_position[c], atol=1e-8)
-        np.testing.assert_allclose(path.momenta[0, -1], tree.right_momentum[c], atol=1e-8)
+        path = leapfrog_path(
+            pot,
+            tree.left_position[c : c + 1],
+            tree.left_momentum[c : c + 1],
+            eps,
+            n - 1,
+        )
+        np.testing.assert_allclose(
+            path.positions[0, -1], tree.right_position[c], atol=1e-8
+        )
+        np.testing.assert_allclose(
+            path.momenta[0, -1], tree.right_momentum[c], atol=1e-8
+        )
         start = np.argmin(np.abs(path.positions[0] - state.position[c]).sum(axis=1))
-        np.testing.assert_allclose(path.positions[0, start], state.position[c], atol=1e-8)
+        np.testing.assert_allclose(
+            path.positions[0, start], state.position[c], atol=1e-8
+        )
         j = (start + 1 + rng.integers(n - 1)) % n  # another point of the trajectory
         new_q[c], new_p[c] = path.positions[0, j], path.momenta[0, j]
         new_forward[c] = _directions_from(j, depth[c], forward[c])
-    again = nuts.build_tree(pot, init_state(pot, new_q), new_p, np.full(chains, eps), new_forward, rng=rng)
+    again = nuts.build_tree(
+        pot, init_state(pot, new_q), new_p, np.full(chains, eps), new_forward, rng=rng
+    )
     np.testing.assert_array_equal(again.info.tree_depth, depth)
     np.testing.assert_allclose(again.left_position, tree.left_position, atol=1e-8)
     np.testing.assert_allclose(again.right_position, tree.right_position, atol=1e-8)
@@ -135,28 +173,36 @@ def test_the_checks_across_subtrees_stop_trajectories_that_come_full_circle():
     """
     pot = gaussian(np.ones(10))
     rng = np.random.default_rng(0)
-    res = nuts.sample(pot, rng.normal(size=(200, 10)), 0.2, 30, rng=rng, max_tree_depth=8)
+    res = nuts.sample(
+        pot, rng.normal(size=(200, 10)), 0.2, 30, rng=rng, max_tree_depth=8
+    )
     assert res.info.tree_depth.max() <= 5
 
 
 def test_tree_depth_is_capped():
     pot = gaussian(np.ones(2))
-    res = nuts.sample(pot, np.ones((3, 2)), 0.01, 5, rng=np.random.default_rng(0), max_tree_depth=4)
+    res = nuts.sample(
+        pot, np.ones((3, 2)), 0.01, 5, rng=np.random.default_rng(0), max_tree_depth=4
+    )
     assert np.all(res.info.tree_depth == 4)
     assert np.all(res.info.n_grad_evals == 2**4 - 1)
 
 
 def test_reported_gradient_evaluations_are_the_ones_made():
-    """Each chain's reported count is the number of gradients computed for it (one per leapfrog step)."""
+    """Each chain's reported count is the number of gradients computed for it (one per
+    leapfrog step)."""
     scales = np.array([0.3, 1.0, 3.0])
     pot = CountingPotential(lambda q: 0.5 * anp.sum((q / scales) ** 2, axis=1), dim=3)
     rng = np.random.default_rng(3)
     chains = 10
-    res = nuts.sample(pot, rng.normal(size=(chains, 3)), np.linspace(0.05, 0.8, chains), 20, rng=rng)
+    res = nuts.sample(
+        pot, rng.normal(size=(chains, 3)), np.linspace(0.05, 0.8, chains), 20, rng=rng
+    )
     cost, depth = res.info.n_grad_evals, res.info.tree_depth
     assert pot.rows - chains == cost.sum()  # init_state evaluates every chain once
     assert np.all((cost >= 2**depth - 1) & (cost <= 2 ** (depth + 1) - 1))
-    assert len(np.unique(cost)) > 3  # chains build trees of different sizes in one batch
+    # chains build trees of different sizes in one batch
+    assert len(np.unique(cost)) > 3
 
     one = CountingPotential(pot._U, dim=3)
     res = nuts.sample(one, np.ones((1, 3)), 0.3, 20, rng=rng)
@@ -168,11 +214,13 @@ def test_reported_gradient_evaluations_are_the_ones_made():
 # ---------------------------------------------------------------------------
 
 
+# NaN beyond q0 = 1.5
+# a steep wall: huge dH
 @pytest.mark.parametrize(
     "U, step_size",
     [
-        (lambda q: 0.5 * anp.sum(q**2, axis=1) - anp.log(1.5 - q[:, 0]), 1.0),  # NaN beyond q0 = 1.5
-        (lambda q: 0.5 * anp.sum(q**2, axis=1) + anp.exp(6 * q[:, 1]), 0.8),  # a steep wall: huge dH
+        (lambda q: 0.5 * anp.sum(q**2, axis=1) - anp.log(1.5 - q[:, 0]), 1.0),
+        (lambda q: 0.5 * anp.sum(q**2, axis=1) + anp.exp(6 * q[:, 1]), 0.8),
         (lambda q: anp.sum(q**4, axis=1), 1.5),  # overflow to inf
     ],
 )
@@ -213,13 +261,28 @@ def test_the_same_seed_gives_the_same_chains():
 
 
 def test_one_step_is_the_first_transition_of_sample():
-    """nuts_step and sample agree, and the info has one entry of the documented kind per chain."""
+    """nuts_step and sample agree, and the info has one entry of the documented kind per
+    chain."""
     pot = Potential(banana, dim=3)
     q0 = np.random.default_rng(1).normal(size=(4, 3))
     minv = np.array([[1.0, 0.5, 2.0]] * 2 + [[0.3, 1.0, 1.0]] * 2)  # one row per chain
-    state, info = nuts.nuts_step(init_state(pot, q0), pot, 0.3, rng=np.random.default_rng(5),
-                                 inverse_mass=minv, max_tree_depth=6)
-    res = nuts.sample(pot, q0, 0.3, 1, rng=np.random.default_rng(5), inverse_mass=minv, max_tree_depth=6)
+    state, info = nuts.nuts_step(
+        init_state(pot, q0),
+        pot,
+        0.3,
+        rng=np.random.default_rng(5),
+        inverse_mass=minv,
+        max_tree_depth=6,
+    )
+    res = nuts.sample(
+        pot,
+        q0,
+        0.3,
+        1,
+        rng=np.random.default_rng(5),
+        inverse_mass=minv,
+        max_tree_depth=6,
+    )
     np.testing.assert_array_equal(state.position, res.positions[:, 0])
     for field, stacked in zip(info, res.info):
         assert field.shape == (4,)
@@ -250,8 +313,13 @@ def test_one_step_is_the_first_transition_of_sample():
     ],
 )
 def test_bad_arguments_are_refused_by_name(kwargs, error, name):
-    args = {"potential": gaussian(np.ones(2)), "initial_position": np.zeros((2, 2)), "step_size": 0.5,
-            "n_samples": 3, "rng": np.random.default_rng(0)} | kwargs
+    args = {
+        "potential": gaussian(np.ones(2)),
+        "initial_position": np.zeros((2, 2)),
+        "step_size": 0.5,
+        "n_samples": 3,
+        "rng": np.random.default_rng(0),
+    } | kwargs
     with pytest.raises(error, match=name):
         nuts.sample(**args)
 
@@ -268,7 +336,12 @@ def test_bad_arguments_are_refused_by_name(kwargs, error, name):
 )
 def test_bad_adaptation_arguments_are_refused_by_name(kwargs, error, name):
     with pytest.raises(error, match=name):
-        nuts.adapt(gaussian(np.ones(2)), np.zeros((2, 2)), rng=np.random.default_rng(0), **kwargs)
+        nuts.adapt(
+            gaussian(np.ones(2)),
+            np.zeros((2, 2)),
+            rng=np.random.default_rng(0),
+            **kwargs,
+        )
 
 
 # ---------------------------------------------------------------------------
@@ -279,7 +352,14 @@ def test_bad_adaptation_arguments_are_refused_by_name(kwargs, error, name):
 def test_step_size_adaptation_alone_meets_the_target():
     pot = gaussian(np.array([0.5, 1.0, 2.0]))
     rng = np.random.default_rng(4)
-    res = nuts.adapt(pot, rng.normal(size=(8, 3)), rng=rng, n_adapt=200, adapt_mass=False, target_accept=0.9)
+    res = nuts.adapt(
+        pot,
+        rng.normal(size=(8, 3)),
+        rng=rng,
+        n_adapt=200,
+        adapt_mass=False,
+        target_accept=0.9,
+    )
     assert res.windows.shape == (0, 2)
     np.testing.assert_array_equal(res.inverse_mass, np.ones(3))
     assert np.all(res.step_size == res.step_size[0])
@@ -288,7 +368,8 @@ def test_step_size_adaptation_alone_meets_the_target():
 
 
 def predicted_step_size(dim: int, target: float, points: int) -> float:
-    """The step size at which NUTS's acceptance statistic averages ``target`` on a standard Gaussian.
+    """The step size at which NUTS's acceptance statistic averages ``target`` on a
+    standard Gaussian.
 
     With the mass equal to the covariance, each coordinate is a unit harmonic
     oscillator. Leapfrog conserves ``p^2/2 + (1 - eps^2/4) q^2/2`` exactly, so
@@ -302,7 +383,9 @@ def predicted_step_size(dim: int, target: float, points: int) -> float:
     offsets = np.array([k - j for j in range(points) for k in range(points) if k != j])
 
     def mean_accept(eps: float) -> float:
-        return np.mean(2 * norm.cdf(-np.sqrt(dim) * eps**2 * np.abs(np.sin(eps * offsets)) / 8))
+        return np.mean(
+            2 * norm.cdf(-np.sqrt(dim) * eps**2 * np.abs(np.sin(eps * offsets)) / 8)
+        )
 
     return brentq(lambda e: mean_accept(e) - target, 0.05, 1.5)
 
@@ -334,10 +417,18 @@ def test_window_adaptation_finds_the_scales_and_the_step_size_of_a_gaussian():
     depth = np.median(res.info.tree_depth[:, -50:])
     theory = predicted_step_size(dim, 0.8, 2 ** int(depth))
     assert abs(eps / theory - 1) < 0.10, (eps, theory)
-    worst_phase = np.sqrt(8 * norm.ppf(0.6) / np.sqrt(dim))  # 2 Phi(-sqrt(dim) eps^2 / 8) = 0.8
+    # 2 Phi(-sqrt(dim) eps^2 / 8) = 0.8
+    worst_phase = np.sqrt(8 * norm.ppf(0.6) / np.sqrt(dim))
     assert eps > 0.95 * worst_phase
 
-    after = nuts.sample(pot, res.state.position, res.step_size, 40, rng=rng, inverse_mass=res.inverse_mass)
+    after = nuts.sample(
+        pot,
+        res.state.position,
+        res.step_size,
+        40,
+        rng=rng,
+        inverse_mass=res.inverse_mass,
+    )
     assert abs(after.info.accept_prob.mean() - 0.8) < 0.08
     assert not after.info.is_divergent.any()
 
@@ -347,10 +438,13 @@ def test_window_adaptation_finds_the_scales_and_the_step_size_of_a_gaussian():
 # ---------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not os.environ.get("HMC_LITE_PEER"),
-                    reason="peer check against BlackJAX, 2-3 minutes: set HMC_LITE_PEER=1")
+@pytest.mark.skipif(
+    not os.environ.get("HMC_LITE_PEER"),
+    reason="peer check against BlackJAX, 2-3 minutes: set HMC_LITE_PEER=1",
+)
 def test_agrees_with_blackjax_on_the_synthetic_relu_posterior():
-    """hmc_lite.nuts and BlackJAX's NUTS, same starts and step size, on the [1,50,1] ReLU posterior.
+    """hmc_lite.nuts and BlackJAX's NUTS, same starts and step size, on the [1,50,1]
+    ReLU posterior.
 
     16 chains start from equilibrium positions about 4 modes; each sampler
     runs 200 transitions from each start at eps = 0.001 with unit mass, a
@@ -376,7 +470,10 @@ def test_agrees_with_blackjax_on_the_synthetic_relu_posterior():
     def log_density(theta):  # the same flat layout: W1 (1, 50), b1, W2 (50, 1), b2
         hidden = jnp.maximum(x @ theta[:50].reshape(1, 50) + theta[50:100], 0.0)
         f = hidden @ theta[100:150] + theta[150]
-        return -(jnp.sum((y - f) ** 2) / (2 * pot.noise_sd**2) + jnp.sum(theta**2) / (2 * pot.prior_sd**2))
+        return -(
+            jnp.sum((y - f) ** 2) / (2 * pot.noise_sd**2)
+            + jnp.sum(theta**2) / (2 * pot.prior_sd**2)
+        )
 
     chains, draws, eps = 16, 200, 1e-3
     rng = np.random.default_rng(1)
@@ -395,10 +492,14 @@ def test_agrees_with_blackjax_on_the_synthetic_relu_posterior():
                            info.num_integration_steps, info.is_divergent)
         return jax.lax.scan(one, kernel.init(q0), jax.random.split(key, draws))[1]
 
-    results = [run(jax.random.PRNGKey(c), jnp.asarray(starts[c])) for c in range(chains)]
+    results = [
+        run(jax.random.PRNGKey(c), jnp.asarray(starts[c])) for c in range(chains)
+    ]
     peer = [np.stack([np.asarray(r[i]) for r in results]) for i in range(4)]
     expansions = ours.tree_depth + (ours.n_grad_evals > 2**ours.tree_depth - 1)
-    for a, b in zip([ours.accept_prob, expansions, ours.n_grad_evals, ours.is_divergent], peer):
+    for a, b in zip(
+        [ours.accept_prob, expansions, ours.n_grad_evals, ours.is_divergent], peer
+    ):
         diff = a.mean(axis=1) - b.astype(float).mean(axis=1)
         z = diff.mean() / (diff.std(ddof=1) / np.sqrt(chains))
         assert abs(z) < 4, (a.mean(), b.mean(), z)

@@ -19,7 +19,8 @@ def shell():
 
 
 def test_figures_render_as_png_under_agg(shell):
-    assert matplotlib.get_backend().lower() == "agg"  # the backend of make book and make test
+    # the backend of make book and make test
+    assert matplotlib.get_backend().lower() == "agg"
     fig, ax = plt.subplots()
     ax.plot([0, 1], [0, 1])
     shell.display_formatter.formatters["image/png"].pop(type(fig), None)
@@ -62,14 +63,20 @@ def test_activation_color_names_unknown_activation():
 
 
 def test_numpy_scalars_display_as_plain_numbers(shell):
-    """A glued NumPy scalar must reach the book as a number that ``{glue:text}`` can format."""
+    """A glued NumPy scalar must reach the book as a number that ``{glue:text}`` can
+    format."""
     import numpy as np
 
     shell.display_formatter.formatters["text/plain"].pop(np.float64, None)
     before, _ = format_display_data(np.float64(0.25))
-    assert before["text/plain"] == "np.float64(0.25)"  # the bug: "could not convert to float"
+    # the bug: "could not convert to float"
+    assert before["text/plain"] == "np.float64(0.25)"
     assert plotting.enable_number_display() is True
-    for value, text in [(np.float64(0.25), "0.25"), (np.int64(7), "7"), (np.bool_(True), "True")]:
+    for value, text in [
+        (np.float64(0.25), "0.25"),
+        (np.int64(7), "7"),
+        (np.bool_(True), "True"),
+    ]:
         data, _ = format_display_data(value)
         assert data["text/plain"] == text
     assert float(format_display_data(np.float64(1 / 3))[0]["text/plain"]) == 1 / 3

@@ -36,7 +36,9 @@ def test_gradient_agrees_with_finite_differences():
     pot = Potential(lambda q: anp.sum(anp.cos(q) + 0.25 * q**4, axis=1), dim=3)
     q = np.random.default_rng(1).normal(size=(4, 3))
     h = 1e-6
-    fd = np.stack([(pot(q + h * e) - pot(q - h * e)) / (2 * h) for e in np.eye(3)], axis=1)
+    fd = np.stack(
+        [(pot(q + h * e) - pot(q - h * e)) / (2 * h) for e in np.eye(3)], axis=1
+    )
     np.testing.assert_allclose(pot.grad(q), fd, rtol=1e-7, atol=1e-8)
 
 
@@ -102,8 +104,18 @@ def test_constructor_checks_its_arguments():
         (np.ones((1, 3), dtype=complex), TypeError, "numeric"),
         (np.ones((1, 3), dtype=bool), TypeError, "numeric"),
     ],
-    ids=["1d", "3d", "empty", "nan", "inf", "wrong-dim", "strings", "numeric-strings", "complex",
-         "bool"],
+    ids=[
+        "1d",
+        "3d",
+        "empty",
+        "nan",
+        "inf",
+        "wrong-dim",
+        "strings",
+        "numeric-strings",
+        "complex",
+        "bool",
+    ],
 )
 def test_check_positions_refuses_bad_input_and_names_it(q, error, match):
     with pytest.raises(error, match=match) as info:
@@ -134,7 +146,9 @@ def test_whitened_potential_is_unit_mass_leapfrog_on_the_preconditioned_target()
     np.testing.assert_allclose(V(q / scale), U(q))
     with_mass = hmc_lite.leapfrog(U, q, p, 0.1, 7, inverse_mass=scale**2)
     whitened = hmc_lite.leapfrog(V, q / scale, p * scale, 0.1, 7)
-    np.testing.assert_allclose(whitened.position * scale, with_mass.position, rtol=1e-12)
+    np.testing.assert_allclose(
+        whitened.position * scale, with_mass.position, rtol=1e-12
+    )
     # its stability limit is that of the whitened Hessian (the identity here): 2
     limit = hmc_lite.diagnostics.stability_limit(V, q / scale, n_iter=3, h=1e-4)
     np.testing.assert_allclose(limit, 2.0, rtol=1e-6)

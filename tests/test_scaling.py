@@ -23,7 +23,8 @@ from hmc_lite.scaling import NORMAL_ABS_THIRD_MOMENT
 def kinked_density_at_zero(b: float = 1.0) -> float:
     """pi(0) for pi(x) proportional to exp(-x^2/2 - b|x|), exactly.
 
-    Z = 2 int_0^inf exp(-(x + b)^2 / 2 + b^2 / 2) dx = sqrt(2 pi) e^(b^2/2) erfc(b / sqrt 2).
+    Z = 2 int_0^inf exp(-(x + b)^2 / 2 + b^2 / 2) dx = sqrt(2 pi) e^(b^2/2) erfc(b /
+    sqrt 2).
     """
     return 1.0 / (np.sqrt(2.0 * np.pi) * np.exp(0.5 * b * b) * erfc(b / np.sqrt(2.0)))
 
@@ -31,7 +32,9 @@ def kinked_density_at_zero(b: float = 1.0) -> float:
 # --- optimal acceptance ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("k, expected", [(1, 0.4522), (2, 0.6513), (3, 0.7432), (4, 0.7964)])
+@pytest.mark.parametrize(
+    "k, expected", [(1, 0.4522), (2, 0.6513), (3, 0.7432), (4, 0.7964)]
+)
 def test_optimal_acceptance_known_values(k, expected):
     assert abs(optimal_acceptance(k) - expected) < 1e-3
 
@@ -74,7 +77,8 @@ def test_efficiency_curve_is_unimodal():
         assert np.all(d[:peak] > 0) and np.all(d[peak:] < 0)
 
 
-# --- the Gaussian acceptance identity ---------------------------------------------------
+# --- the Gaussian acceptance identity
+# ---------------------------------------------------
 
 
 @pytest.mark.parametrize("s", [0.2, 0.8, 1.5, 3.0])
@@ -92,24 +96,31 @@ def test_expected_acceptance_limits():
     assert np.all(np.diff(expected_acceptance(s)) < 0)
 
 
-# --- the kink variance constant --------------------------------------------------------
+# --- the kink variance constant
+# --------------------------------------------------------
 
 
 def test_normalising_constant_of_the_kinked_density():
-    half, _ = quad(lambda x: np.exp(-0.5 * x * x - x), 0.0, np.inf, epsabs=1e-13, epsrel=1e-12)
+    half, _ = quad(
+        lambda x: np.exp(-0.5 * x * x - x), 0.0, np.inf, epsabs=1e-13, epsrel=1e-12
+    )
     Z = 2.0 * half  # the density is symmetric
     assert 1.0 / Z == pytest.approx(kinked_density_at_zero(1.0), rel=1e-10)
 
 
 def test_third_absolute_moment_of_the_normal():
-    m3, _ = quad(lambda v: abs(v) ** 3 * np.exp(-v * v / 2) / np.sqrt(2 * np.pi), -np.inf, np.inf)
+    m3, _ = quad(
+        lambda v: abs(v) ** 3 * np.exp(-v * v / 2) / np.sqrt(2 * np.pi), -np.inf, np.inf
+    )
     assert NORMAL_ABS_THIRD_MOMENT == pytest.approx(m3, rel=1e-10)
 
 
 def test_kappa_for_quadratic_plus_absolute_value():
     kappa = kink_variance_constant(2.0, kinked_density_at_zero(1.0), T=1.0)
     assert abs(kappa - 0.406) < 1e-3
-    assert predicted_acceptance([0.5, 1.0, 2.0], kappa) == pytest.approx([0.873, 0.750, 0.524], abs=1e-3)
+    assert predicted_acceptance([0.5, 1.0, 2.0], kappa) == pytest.approx(
+        [0.873, 0.750, 0.524], abs=1e-3
+    )
 
 
 def test_kappa_scales_with_time_jump_and_adds_over_kinks():
@@ -123,7 +134,9 @@ def test_kappa_scales_with_time_jump_and_adds_over_kinks():
 
 def test_predicted_acceptance_is_expected_acceptance_at_sqrt_kappa_ell():
     ell = np.linspace(0, 5, 11)
-    np.testing.assert_allclose(predicted_acceptance(ell, 0.7), expected_acceptance(np.sqrt(0.7) * ell))
+    np.testing.assert_allclose(
+        predicted_acceptance(ell, 0.7), expected_acceptance(np.sqrt(0.7) * ell)
+    )
     np.testing.assert_allclose(predicted_acceptance(ell, 0.0), 1.0)
 
 
@@ -137,12 +150,17 @@ def test_kappa_agrees_with_leapfrog_on_one_kinked_coordinate():
     q = (rng.choice([-1.0, 1.0], size=n) * (z - 1.0))[:, None]
     p = rng.standard_normal((n, 1))
     end = hmc_lite.leapfrog(pot, q, p, eps, int(round(T / eps)))
-    dH = end.potential_energy + 0.5 * end.momentum[:, 0] ** 2 - (pot(q) + 0.5 * p[:, 0] ** 2)
+    dH = (
+        end.potential_energy
+        + 0.5 * end.momentum[:, 0] ** 2
+        - (pot(q) + 0.5 * p[:, 0] ** 2)
+    )
     kappa = kink_variance_constant(2.0, kinked_density_at_zero(1.0), T=T)
     assert dH.var() / eps**2 == pytest.approx(kappa, rel=0.1)
 
 
-# --- bad input ---------------------------------------------------------------------------
+# --- bad input
+# ---------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("k", [0, -1, np.nan, np.inf])
@@ -193,8 +211,15 @@ def test_non_numeric_kink_input_refused():
         kink_variance_constant("big", 0.5)
 
 
-@pytest.mark.parametrize("ell, kappa, match", [(-1.0, 0.4, "ell"), (1.0, -0.4, "kappa"), (np.nan, 0.4, "ell"),
-                                               (1.0, [0.4, 0.5], "kappa")])
+@pytest.mark.parametrize(
+    "ell, kappa, match",
+    [
+        (-1.0, 0.4, "ell"),
+        (1.0, -0.4, "kappa"),
+        (np.nan, 0.4, "ell"),
+        (1.0, [0.4, 0.5], "kappa"),
+    ],
+)
 def test_bad_predicted_acceptance_input_refused(ell, kappa, match):
     with pytest.raises(ValueError, match=match):
         predicted_acceptance(ell, kappa)

@@ -35,7 +35,10 @@ def test_t_interval_matches_scipy():
 
 def test_t_interval_covers_the_mean_at_its_level():
     rng = np.random.default_rng(1)
-    hits = [lo <= 0 <= hi for lo, hi in (t_interval(rng.standard_normal(4), 0.8) for _ in range(4000))]
+    hits = [
+        lo <= 0 <= hi
+        for lo, hi in (t_interval(rng.standard_normal(4), 0.8) for _ in range(4000))
+    ]
     assert np.mean(hits) == pytest.approx(0.8, abs=0.02)  # sd of the rate is 0.006
 
 
@@ -48,7 +51,9 @@ def test_mode_summary_averages_within_modes_first():
     np.testing.assert_allclose(s.mode_means, [1.0, 5.0, 5.0])
     assert s.n_modes == 3
     assert s.mean == pytest.approx(11.0 / 3)
-    assert s.standard_error == pytest.approx(np.std([1.0, 5.0, 5.0], ddof=1) / np.sqrt(3))
+    assert s.standard_error == pytest.approx(
+        np.std([1.0, 5.0, 5.0], ddof=1) / np.sqrt(3)
+    )
     assert (s.low, s.high) == pytest.approx(t_interval([1.0, 5.0, 5.0], 0.95))
     assert s.level == 0.95
     one = mode_summary([1.0, 3.0], [7, 7])
@@ -66,7 +71,9 @@ def test_paired_difference_matches_scipy_ttest_rel():
     assert d.p_value == pytest.approx(ref.pvalue, rel=1e-10)
     assert d.mean == pytest.approx(np.mean(a - b))
     assert d.standard_error == pytest.approx(stats.sem(a - b))
-    assert (d.low, d.high) == pytest.approx(stats.t.interval(0.99, 5, loc=d.mean, scale=d.standard_error))
+    assert (d.low, d.high) == pytest.approx(
+        stats.t.interval(0.99, 5, loc=d.mean, scale=d.standard_error)
+    )
     assert d.n == 6 and d.level == 0.99
     # by hand: differences 1, 2, 3: mean 2, se 1/sqrt(3), t = 2 sqrt(3)
     hand = paired_difference([2.0, 3.0, 5.0], [1.0, 1.0, 2.0])
@@ -80,7 +87,8 @@ def test_paired_difference_of_identical_values():
 
 
 def test_holm_by_hand():
-    # sorted: 0.01 (x4 = 0.04), 0.02 (x3 = 0.06), 0.03 (x2 = 0.06), 0.04 (x1 = 0.04 -> 0.06)
+    # sorted: 0.01 (x4 = 0.04), 0.02 (x3 = 0.06), 0.03 (x2 = 0.06), 0.04 (x1 = 0.04 ->
+    # 0.06)
     p = np.array([0.04, 0.01, 0.03, 0.02])
     res = holm(p, alpha=0.05)
     assert isinstance(res, HolmResult)

@@ -31,10 +31,17 @@ def test_adam_does_not_modify_its_input_and_zero_iterations_is_identity():
 
 @pytest.mark.parametrize(
     "kwargs, match",
-    [(dict(n_iter=-1), "n_iter"), (dict(n_iter=2.5), "n_iter"), (dict(learning_rate=0.0), "learning_rate"),
-     (dict(learning_rate=np.nan), "learning_rate"), (dict(beta1=1.0), "beta1"),
-     (dict(beta2=1.0), "beta2"), (dict(beta1=-0.1), "beta1"), (dict(beta2=np.nan), "beta2"),
-     (dict(n_iter=True), "n_iter")],
+    [
+        (dict(n_iter=-1), "n_iter"),
+        (dict(n_iter=2.5), "n_iter"),
+        (dict(learning_rate=0.0), "learning_rate"),
+        (dict(learning_rate=np.nan), "learning_rate"),
+        (dict(beta1=1.0), "beta1"),
+        (dict(beta2=1.0), "beta2"),
+        (dict(beta1=-0.1), "beta1"),
+        (dict(beta2=np.nan), "beta2"),
+        (dict(n_iter=True), "n_iter"),
+    ],
 )
 def test_adam_refuses_bad_settings(kwargs, match):
     with pytest.raises(ValueError, match=match):
@@ -49,8 +56,17 @@ def test_adam_reports_overflow_instead_of_returning_nan():
 
 def test_shared_warmup_spreads_chains_around_the_mode():
     pot = gaussian_potential(COV, MEAN)
-    out = shared_warmup(pot, np.zeros((1, 3)), chains=200, rng=np.random.default_rng(1),
-                        n_optim=2000, learning_rate=0.05, step_size=0.2, n_steps=10, n_hmc=30)
+    out = shared_warmup(
+        pot,
+        np.zeros((1, 3)),
+        chains=200,
+        rng=np.random.default_rng(1),
+        n_optim=2000,
+        learning_rate=0.05,
+        step_size=0.2,
+        n_steps=10,
+        n_hmc=30,
+    )
     assert isinstance(out, WarmupResult)
     assert out.position.shape == (200, 3)
     assert 0.0 <= out.mean_accept_prob <= 1.0 and out.mean_accept_prob > 0.7
@@ -58,7 +74,9 @@ def test_shared_warmup_spreads_chains_around_the_mode():
     assert len(np.unique(out.position[:, 0])) > 150
     se = np.sqrt(np.diag(COV) / 200)
     assert np.all(np.abs(out.position.mean(axis=0) - MEAN) < 5 * se)
-    np.testing.assert_allclose(out.position.var(axis=0, ddof=1), np.diag(COV), rtol=0.35)
+    np.testing.assert_allclose(
+        out.position.var(axis=0, ddof=1), np.diag(COV), rtol=0.35
+    )
 
 
 def test_shared_warmup_accepts_a_flat_start_and_is_reproducible():
@@ -79,8 +97,14 @@ def test_shared_warmup_accepts_a_flat_start_and_is_reproducible():
     ],
 )
 def test_shared_warmup_refuses_bad_input(kwargs, error, match):
-    args = dict(potential=gaussian_potential(COV, MEAN), initial_position=np.zeros((1, 3)),
-                chains=2, rng=np.random.default_rng(0), n_optim=5, n_hmc=2)
+    args = dict(
+        potential=gaussian_potential(COV, MEAN),
+        initial_position=np.zeros((1, 3)),
+        chains=2,
+        rng=np.random.default_rng(0),
+        n_optim=5,
+        n_hmc=2,
+    )
     args.update(kwargs)
     with pytest.raises(error, match=match):
         shared_warmup(**args)

@@ -133,25 +133,42 @@ def main(argv: list[str]) -> int:
                      or (i > 0 and extra[i - 1] == "--jobs"))]
     output = pathlib.Path(_option(extra, "--path-output") or source)
     prefill_cache(pathlib.Path(source), output, jobs)
-    jb = shutil.which("jupyter-book") or str(pathlib.Path(sys.executable).parent / "jupyter-book")
+    jb = shutil.which("jupyter-book") or str(
+        pathlib.Path(sys.executable).parent / "jupyter-book"
+    )
     cmd = [jb, "build", source, "-W", "-n", "--keep-going", *extra]
     proc = subprocess.run(cmd, cwd=ROOT)
     out = pathlib.Path(_option(extra, "--path-output") or source)
     reports = out / "_build" / "html" / "reports"
     logs = sorted(reports.rglob("*.err.log")) if reports.exists() else []
     for log in logs:
-        chapter = log.relative_to(reports).as_posix().removesuffix(".err.log") + ".ipynb"
+        chapter = (
+            log.relative_to(reports).as_posix().removesuffix(".err.log") + ".ipynb"
+        )
         lines = log.read_text(errors="replace").splitlines()
-        print(f"\n=== chapter {chapter} failed to execute; report {log.name}:", file=sys.stderr)
+        print(
+            f"\n=== chapter {chapter} failed to execute; report {log.name}:",
+            file=sys.stderr,
+        )
         print("\n".join(lines[:REPORT_LINES]), file=sys.stderr)
         if len(lines) > REPORT_LINES:
-            print(f"... ({len(lines) - REPORT_LINES} more lines in {log})", file=sys.stderr)
+            print(
+                f"... ({len(lines) - REPORT_LINES} more lines in {log})",
+                file=sys.stderr,
+            )
     if reports.exists():
-        shutil.rmtree(reports)  # execution reports are for the developer, not the website
+        # execution reports are for the developer, not the website
+        shutil.rmtree(reports)
     if proc.returncode != 0 or logs:
-        failed = ", ".join(log.relative_to(reports).as_posix().removesuffix(".err.log") for log in logs)
-        print(f"\nBOOK BUILD FAILED{': chapters that did not execute: ' + failed if failed else ''}"
-              " (warnings are errors; see above)", file=sys.stderr)
+        failed = ", ".join(
+            log.relative_to(reports).as_posix().removesuffix(".err.log") for log in logs
+        )
+        print(
+            "\nBOOK BUILD "
+            f"FAILED{': chapters that did not execute: ' + failed if failed else ''}"
+            " (warnings are errors; see above)",
+            file=sys.stderr,
+        )
         return proc.returncode or 1
     return 0
 

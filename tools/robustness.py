@@ -1,38 +1,39 @@
 """Re-run chapters with other seeds and record which of their checked claims still hold.
 
 Usage:
-    python tools/robustness.py                       # every chapter of _toc.yml, seeds 1..5
-    python tools/robustness.py book/02_leapfrog.ipynb --seeds 1 2 3
-    python tools/robustness.py --seeds 6 7 8 --out /tmp/held_out.json
+    python tools/robustness.py # every chapter of _toc.yml, seeds 1..5 python
+    tools/robustness.py book/02_leapfrog.ipynb --seeds 1 2 3 python tools/robustness.py
+    --seeds 6 7 8 --out /tmp/held_out.json
 
 Why: a chapter runs with ``SEED = 0``, but a fixed seed proves little. Another processor
-rounds differently, and chaotic HMC trajectories turn a last-bit difference into what is,
-in effect, a different seed. A claim of the book (checked by an ``assert`` in a hidden cell)
-should therefore hold for every seed; re-seeding is a cheap stand-in for other machines.
+rounds differently, and chaotic HMC trajectories turn a last-bit difference into what
+is, in effect, a different seed. A claim of the book (checked by an ``assert`` in a
+hidden cell) should therefore hold for every seed; re-seeding is a cheap stand-in for
+other machines.
 
-How: each chapter has one code cell tagged ``parameters`` (papermill's convention) that sets
-``SEED = 0``. For every seed k the tool inserts, right after it, a code cell ``SEED = k``
-tagged ``injected-parameters`` and executes the notebook with nbclient (``allow_errors``,
-working directory the notebook's folder, ``MPLBACKEND=Agg``). Chapters without a
-parameters cell are reported as such and not run.
+How: each chapter has one code cell tagged ``parameters`` (papermill's convention) that
+sets ``SEED = 0``. For every seed k the tool inserts, right after it, a code cell
+``SEED = k`` tagged ``injected-parameters`` and executes the notebook with nbclient
+(``allow_errors``, working directory the notebook's folder, ``MPLBACKEND=Agg``).
+Chapters without a parameters cell are reported as such and not run.
 
 What is recorded, per chapter and seed: every hidden assert cell (a code cell tagged
-``remove-cell`` whose source contains ``assert``), identified by its cell id and its first
-assert line, is
+``remove-cell`` whose source contains ``assert``), identified by its cell id and its
+first assert line, is
 
 - ``held``: the cell ran without an error;
 - ``failed``: the cell raised (the error's last line is kept);
-- ``not reached``: the cell was never executed (the kernel died or timed out first), or it
-  raised a ``NameError`` after an earlier cell had already failed: it could not check
-  anything because the quantities it tests were never computed. (A ``NameError`` with no
-  earlier error is a bug in the assert cell and counts as ``failed``.)
+- ``not reached``: the cell was never executed (the kernel died or timed out first), or
+  it raised a ``NameError`` after an earlier cell had already failed: it could not check
+  anything because the quantities it tests were never computed. (A ``NameError`` with
+  no earlier error is a bug in the assert cell and counts as ``failed``.)
 
 Errors in other cells, output written to stderr (the strict build rejects it) and the
 chapter's run time are recorded too. Results are merged into ``results/robustness.json``
 (``--out``): entries of other chapters are kept, and runs of the same chapter with other
 seeds are kept as long as the chapter's code is unchanged (same hash of its code cells).
-Each chapter entry carries the date, the machine (platform, processor, CPU count) and the
-versions of Python, numpy, scipy, autograd and matplotlib of its sweep.
+Each chapter entry carries the date, the machine (platform, processor, CPU count) and
+the versions of Python, numpy, scipy, autograd and matplotlib of its sweep.
 
 Exit code: 1 if any assert failed or any cell raised an error, 0 otherwise.
 """
@@ -64,11 +65,13 @@ FORMAT_VERSION = 1
 PACKAGES = ("numpy", "scipy", "autograd", "matplotlib")
 
 
-# --- notebooks ------------------------------------------------------------------------------
+# --- notebooks
+# ------------------------------------------------------------------------------
 
 
 def toc_notebooks(root: pathlib.Path = ROOT) -> list[pathlib.Path]:
-    """The notebooks listed in ``_toc.yml``, in book order (Markdown pages are skipped)."""
+    """The notebooks listed in ``_toc.yml``, in book order (Markdown pages are skipped).
+    """
     toc = yaml.safe_load((root / "_toc.yml").read_text())
     entries = [toc["root"]]
     for part in toc.get("parts", []):
@@ -81,11 +84,18 @@ def _tags(cell: Any) -> list[str]:
 
 
 def assert_cells(nb: Any) -> list[dict[str, Any]]:
-    """Hidden assert cells: code cells tagged remove-cell whose source contains ``assert``."""
+    """Hidden assert cells: code cells tagged remove-cell whose source contains
+    ``assert``."""
     found = []
     for index, cell in enumerate(nb.cells):
-        if cell.cell_type == "code" and "remove-cell" in _tags(cell) and "assert" in cell.source:
-            first = next((ln.strip() for ln in cell.source.splitlines() if "assert" in ln), "")
+        if (
+            cell.cell_type == "code"
+            and "remove-cell" in _tags(cell)
+            and "assert" in cell.source
+        ):
+            first = next(
+                (ln.strip() for ln in cell.source.splitlines() if "assert" in ln), ""
+            )
             found.append({"cell_id": cell.get("id", f"cell-{index}"), "index": index,
                           "first_assert": first[:200]})
     return found
@@ -110,14 +120,17 @@ def code_hash(nb: Any) -> str:
 
 
 def inject_seed(nb: Any, seed: int) -> Any:
-    """A copy of ``nb`` with ``SEED = seed`` injected right after its parameters cell."""
+    """A copy of ``nb`` with ``SEED = seed`` injected right after its parameters cell.
+    """
     nb = copy.deepcopy(nb)
     nb.cells = [c for c in nb.cells if "injected-parameters" not in _tags(c)]
     index = parameters_index(nb)
     if index is None:
         raise ValueError("the notebook has no cell tagged 'parameters'")
-    cell = nbformat.v4.new_code_cell(f"# Parameters injected by tools/robustness.py\nSEED = {seed}",
-                                     metadata={"tags": ["injected-parameters"]})
+    cell = nbformat.v4.new_code_cell(
+        f"# Parameters injected by tools/robustness.py\nSEED = {seed}",
+        metadata={"tags": ["injected-parameters"]},
+    )
     nb.cells.insert(index + 1, cell)
     return nb
 
@@ -129,11 +142,16 @@ def _error_line(out: Any) -> str:
 
 
 def _cell_error(cell: Any) -> Any | None:
-    return next((o for o in cell.get("outputs", []) if o.get("output_type") == "error"), None)
+    return next(
+        (o for o in cell.get("outputs", []) if o.get("output_type") == "error"), None
+    )
 
 
-def classify(nb: Any) -> tuple[dict[str, dict[str, str]], list[dict[str, Any]], list[str]]:
-    """Statuses of the assert cells of an executed notebook, other errors, stderr cells."""
+def classify(
+    nb: Any,
+) -> tuple[dict[str, dict[str, str]], list[dict[str, Any]], list[str]]:
+    """Statuses of the assert cells of an executed notebook, other errors, stderr cells.
+    """
     statuses: dict[str, dict[str, str]] = {}
     errors: list[dict[str, Any]] = []
     stderr: list[str] = []
@@ -171,14 +189,21 @@ def run_notebook(path: pathlib.Path, seed: int, timeout: int = 900) -> dict[str,
     nb = inject_seed(nbformat.read(path, as_version=4), seed)
     os.environ["MPLBACKEND"] = "Agg"  # the kernel inherits the environment
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
-                            resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        allow_errors=True,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
     start = time.perf_counter()
     crash = None
     try:
         client.execute()
     except Exception as err:  # timeout or dead kernel: the rest is "not reached"
-        crash = f"{type(err).__name__}: {str(err).strip().splitlines()[-1] if str(err).strip() else ''}"[:300]
+        message = str(err).strip()
+        last_line = message.splitlines()[-1] if message else ""
+        crash = f"{type(err).__name__}: {last_line}"[:300]
     seconds = time.perf_counter() - start
     statuses, errors, stderr = classify(nb)
     run: dict[str, Any] = {"seconds": round(seconds, 1), "asserts": statuses}
@@ -191,12 +216,16 @@ def run_notebook(path: pathlib.Path, seed: int, timeout: int = 900) -> dict[str,
     return run
 
 
-# --- the environment and the results file -----------------------------------------------
+# --- the environment and the results file
+# -----------------------------------------------
 
 
 def environment() -> tuple[dict[str, Any], dict[str, str]]:
-    machine = {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-               "cpu_count": os.cpu_count()}
+    machine = {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+    }
     versions = {"python": platform.python_version()}
     for name in PACKAGES:
         try:
@@ -233,7 +262,8 @@ def _locked(out: pathlib.Path):
 
 
 def merge(out: pathlib.Path, key: str, entry: dict[str, Any]) -> dict[str, Any]:
-    """Merge one chapter's entry into the file at ``out`` and return the whole payload."""
+    """Merge one chapter's entry into the file at ``out`` and return the whole payload.
+    """
     with _locked(out):
         payload: dict[str, Any] = {}
         if out.exists():
@@ -246,7 +276,9 @@ def merge(out: pathlib.Path, key: str, entry: dict[str, Any]) -> dict[str, Any]:
         if old and old.get("code_hash") == entry.get("code_hash"):
             runs = dict(old.get("runs", {}))
             runs.update(entry.get("runs", {}))
-            entry = dict(entry, runs=dict(sorted(runs.items(), key=lambda kv: int(kv[0]))))
+            entry = dict(
+                entry, runs=dict(sorted(runs.items(), key=lambda kv: int(kv[0])))
+            )
         chapters[key] = entry
         payload = {
             "format": FORMAT_VERSION,
@@ -280,13 +312,20 @@ def sweep_chapter(path: pathlib.Path, seeds: list[int], timeout: int) -> dict[st
         entry["runs"][str(seed)] = run
         counts = {s: sum(v["status"] == s for v in run["asserts"].values())
                   for s in ("held", "failed", "not reached")}
-        print(f"{_key(path)} seed {seed}: {counts['held']} held, {counts['failed']} failed, "
-              f"{counts['not reached']} not reached; {run['seconds']:.1f} s", flush=True)
+        print(
+            f"{_key(path)} seed {seed}: {counts['held']} held, {counts['failed']} "
+            "failed, "
+            f"{counts['not reached']} not reached; {run['seconds']:.1f} s",
+            flush=True,
+        )
         first = {a["cell_id"]: a["first_assert"] for a in entry["asserts"]}
         for cid, v in run["asserts"].items():
             if v["status"] != "held":
-                print(f"    {v['status']}: cell {cid} ({first.get(cid, '')}): {v.get('error', '')}",
-                      flush=True)
+                print(
+                    f"    {v['status']}: cell {cid} ({first.get(cid, '')}): "
+                    f"{v.get('error', '')}",
+                    flush=True,
+                )
         for e in run.get("errors", []):
             print(f"    error in cell {e['cell_id']}: {e['error']}", flush=True)
         for cid in run.get("stderr", []):
@@ -309,7 +348,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="seeds to inject (default: 1 2 3 4 5)")
     parser.add_argument("--out", type=pathlib.Path, default=DEFAULT_OUT,
                         help=f"results file (default: {DEFAULT_OUT.relative_to(ROOT)})")
-    parser.add_argument("--timeout", type=int, default=900, help="seconds per cell (default 900)")
+    parser.add_argument(
+        "--timeout", type=int, default=900, help="seconds per cell (default 900)"
+    )
     args = parser.parse_args(argv)
     notebooks = args.notebooks or toc_notebooks()
     bad = False

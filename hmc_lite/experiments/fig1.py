@@ -135,21 +135,69 @@ _BOOK_EPS = (2.5e-4, 5e-4, 7.5e-4, 1e-3, 1.5e-3, 2e-3, 3e-3, 4e-3)
 #: measurements plus the equilibrations, an hour or more on a laptop);
 #: ``tiny`` is for tests.
 FIG1_SCALES: dict[str, Fig1Settings] = {
-    "tiny": Fig1Settings(("sigmoid", "relu"), (5e-4, 2e-3), (2, 4), n_modes=2, chains_per_mode=2,
-                         n_samples=2, limit_fractions=(0.5,), scan_step_sizes=(1e-3, 3e-3),
-                         scan_n_steps=3, scan_samples=1, n_adam=20, n_lbfgs=10, path_length=0.02,
-                         n_adapt=3, block=2, max_blocks=50, n_lanczos=5),
-    "book": Fig1Settings(FIG1_MODELS[:3], _BOOK_EPS, (5, 25, 50, 100, 200), n_modes=8,
-                         chains_per_mode=1, n_samples=5, limit_fractions=(0.25, 0.5, 0.75),
-                         scan_step_sizes=_geom(5e-4, 6e-3, 12), scan_n_steps=20, scan_samples=3),
-    "paper": Fig1Settings(FIG1_MODELS,
-                          (1.25e-4, 2.5e-4, 5e-4, 7.5e-4, 1e-3, 1.25e-3, 1.5e-3, 2e-3, 2.5e-3,
-                           3e-3, 3.5e-3, 4e-3, 5e-3),
-                          (1, 5, 10, 25, 50, 100, 200, 400), n_modes=16, chains_per_mode=4,
-                          n_samples=20, limit_fractions=(0.1, 0.25, 0.5, 0.75, 0.9),
-                          scan_step_sizes=_geom(2.5e-4, 8e-3, 21), scan_n_steps=50,
-                          scan_samples=10, n_adam=2000, n_lbfgs=2000, n_adapt=20, block=20,
-                          max_blocks=20, n_lanczos=60),
+    "tiny": Fig1Settings(
+        ("sigmoid", "relu"),
+        (5e-4, 2e-3),
+        (2, 4),
+        n_modes=2,
+        chains_per_mode=2,
+        n_samples=2,
+        limit_fractions=(0.5,),
+        scan_step_sizes=(1e-3, 3e-3),
+        scan_n_steps=3,
+        scan_samples=1,
+        n_adam=20,
+        n_lbfgs=10,
+        path_length=0.02,
+        n_adapt=3,
+        block=2,
+        max_blocks=50,
+        n_lanczos=5,
+    ),
+    "book": Fig1Settings(
+        FIG1_MODELS[:3],
+        _BOOK_EPS,
+        (5, 25, 50, 100, 200),
+        n_modes=8,
+        chains_per_mode=1,
+        n_samples=5,
+        limit_fractions=(0.25, 0.5, 0.75),
+        scan_step_sizes=_geom(5e-4, 6e-3, 12),
+        scan_n_steps=20,
+        scan_samples=3,
+    ),
+    "paper": Fig1Settings(
+        FIG1_MODELS,
+        (
+            1.25e-4,
+            2.5e-4,
+            5e-4,
+            7.5e-4,
+            1e-3,
+            1.25e-3,
+            1.5e-3,
+            2e-3,
+            2.5e-3,
+            3e-3,
+            3.5e-3,
+            4e-3,
+            5e-3,
+        ),
+        (1, 5, 10, 25, 50, 100, 200, 400),
+        n_modes=16,
+        chains_per_mode=4,
+        n_samples=20,
+        limit_fractions=(0.1, 0.25, 0.5, 0.75, 0.9),
+        scan_step_sizes=_geom(2.5e-4, 8e-3, 21),
+        scan_n_steps=50,
+        scan_samples=10,
+        n_adam=2000,
+        n_lbfgs=2000,
+        n_adapt=20,
+        block=20,
+        max_blocks=20,
+        n_lanczos=60,
+    ),
 }
 
 
@@ -277,32 +325,52 @@ def _check_settings(s: Fig1Settings) -> None:
     if not isinstance(s, Fig1Settings):
         raise TypeError(f"settings must be a Fig1Settings; got {type(s).__name__}")
     if not s.models or any(m not in FIG1_MODELS for m in s.models):
-        raise ValueError(f"settings.models must be labels from {FIG1_MODELS}; got {s.models!r}")
+        raise ValueError(
+            f"settings.models must be labels from {FIG1_MODELS}; got {s.models!r}"
+        )
     if len(set(s.models)) != len(s.models):
         raise ValueError(f"settings.models must not repeat a label; got {s.models!r}")
     for label in ("step_sizes", "scan_step_sizes", "limit_fractions"):
         v = np.asarray(getattr(s, label), dtype=float)
         if v.size < 1 or not np.all(np.isfinite(v)) or np.any(v <= 0):
             raise ValueError(f"settings.{label} must be positive numbers; got {v!r}")
-    if len(s.n_steps) < 1 or any(isinstance(L, bool) or int(L) != L or L < 1 for L in s.n_steps):
-        raise ValueError(f"settings.n_steps must be positive integers; got {s.n_steps!r}")
-    for label in ("n_modes", "chains_per_mode", "n_samples", "scan_n_steps", "scan_samples",
-                  "n_adapt", "max_blocks", "n_lanczos"):
+    if len(s.n_steps) < 1 or any(
+        isinstance(L, bool) or int(L) != L or L < 1 for L in s.n_steps
+    ):
+        raise ValueError(
+            f"settings.n_steps must be positive integers; got {s.n_steps!r}"
+        )
+    for label in (
+        "n_modes",
+        "chains_per_mode",
+        "n_samples",
+        "scan_n_steps",
+        "scan_samples",
+        "n_adapt",
+        "max_blocks",
+        "n_lanczos",
+    ):
         v = getattr(s, label)
         if isinstance(v, bool) or int(v) != v or v < 1:
             raise ValueError(f"settings.{label} must be a positive integer; got {v!r}")
     for label in ("n_adam", "n_lbfgs"):
         v = getattr(s, label)
         if isinstance(v, bool) or int(v) != v or v < 0:
-            raise ValueError(f"settings.{label} must be a non-negative integer; got {v!r}")
+            raise ValueError(
+                f"settings.{label} must be a non-negative integer; got {v!r}"
+            )
     if isinstance(s.block, bool) or int(s.block) != s.block or s.block < 2:
         raise ValueError(f"settings.block must be an integer >= 2; got {s.block!r}")
     if s.n_modes * s.chains_per_mode < 2:
         raise ValueError("settings need at least 2 chains (n_modes * chains_per_mode)")
     if not (np.isfinite(s.path_length) and s.path_length > 0):
-        raise ValueError(f"settings.path_length must be positive; got {s.path_length!r}")
+        raise ValueError(
+            f"settings.path_length must be positive; got {s.path_length!r}"
+        )
     if not 0 < s.target_accept < 1:
-        raise ValueError(f"settings.target_accept must lie in (0, 1); got {s.target_accept!r}")
+        raise ValueError(
+            f"settings.target_accept must lie in (0, 1); got {s.target_accept!r}"
+        )
 
 
 _EQUILIBRIUM_FIELDS = (
@@ -310,7 +378,8 @@ _EQUILIBRIUM_FIELDS = (
     "mode_stability_limit", "equilibrium_step_size", "equilibrium_transitions",
     "equilibrium_converged", "scan_divergent",
 )
-_GRID_FIELDS = ("accept_prob", "energy_error", "divergent")  # and "pred_f" for the last L
+# and "pred_f" for the last L
+_GRID_FIELDS = ("accept_prob", "energy_error", "divergent")
 
 
 def _piece_rng(seed: int, model: str, piece: int) -> np.random.Generator:
@@ -319,21 +388,40 @@ def _piece_rng(seed: int, model: str, piece: int) -> np.random.Generator:
     return np.random.default_rng([int(seed), zlib.crc32(model.encode()), int(piece)])
 
 
-def _equilibrium_piece(s: Fig1Settings, model: str, *, progress=None) -> dict[str, np.ndarray]:
+def _equilibrium_piece(
+    s: Fig1Settings, model: str, *, progress=None
+) -> dict[str, np.ndarray]:
     """Equilibrate one network, its stability limits and the stability scan."""
     tick = progress if progress is not None else (lambda n: None)
     rng = _piece_rng(s.seed, model, 0)
     pot = fig1_potential(model)
     M, C = int(s.n_modes), s.chains
-    eq = equilibrate(pot, C, rng=rng, n_modes=M, n_adam=int(s.n_adam), n_lbfgs=int(s.n_lbfgs),
-                     path_length=float(s.path_length), target_accept=float(s.target_accept),
-                     n_adapt=int(s.n_adapt), block=int(s.block), max_blocks=int(s.max_blocks))
+    eq = equilibrate(
+        pot,
+        C,
+        rng=rng,
+        n_modes=M,
+        n_adam=int(s.n_adam),
+        n_lbfgs=int(s.n_lbfgs),
+        path_length=float(s.path_length),
+        target_accept=float(s.target_accept),
+        n_adapt=int(s.n_adapt),
+        block=int(s.block),
+        max_blocks=int(s.max_blocks),
+    )
     n_iter = int(s.n_lanczos)
     limit = stability_limit(pot, eq.position, n_iter=n_iter)
     mode_limit = stability_limit(pot, eq.mode_position, n_iter=n_iter)
     tick(2 * n_iter * (C + M))
-    scan = run_grid(pot, eq.position, s.scan_step_sizes, [int(s.scan_n_steps)], int(s.scan_samples),
-                    rng=rng, progress=tick)
+    scan = run_grid(
+        pot,
+        eq.position,
+        s.scan_step_sizes,
+        [int(s.scan_n_steps)],
+        int(s.scan_samples),
+        rng=rng,
+        progress=tick,
+    )
     return {
         "mode": np.asarray(eq.mode, dtype=int),
         "start_position": eq.position,
@@ -348,9 +436,18 @@ def _equilibrium_piece(s: Fig1Settings, model: str, *, progress=None) -> dict[st
     }
 
 
-def _grid_piece(s: Fig1Settings, model: str, k: int, start: np.ndarray, step_sizes: np.ndarray,
-                pred_x: np.ndarray, *, progress=None) -> dict[str, np.ndarray]:
-    """The acceptance grid of one network at its ``k``-th number of steps, both step-size sets."""
+def _grid_piece(
+    s: Fig1Settings,
+    model: str,
+    k: int,
+    start: np.ndarray,
+    step_sizes: np.ndarray,
+    pred_x: np.ndarray,
+    *,
+    progress=None,
+) -> dict[str, np.ndarray]:
+    """The acceptance grid of one network at its ``k``-th number of steps, both
+    step-size sets."""
     pot = fig1_potential(model)
     grid = run_grid(pot, start, step_sizes, [int(s.n_steps[k])], int(s.n_samples),
                     rng=_piece_rng(s.seed, model, 1 + k), progress=progress)
@@ -360,7 +457,8 @@ def _grid_piece(s: Fig1Settings, model: str, k: int, start: np.ndarray, step_siz
         "divergent": grid.is_divergent[:, 0],
     }
     if k == len(s.n_steps) - 1:  # predictions only from the longest trajectories
-        smallest = int(np.argmin(s.step_sizes))  # networks sampled with the smallest step size
+        # networks sampled with the smallest step size
+        smallest = int(np.argmin(s.step_sizes))
         out["pred_f"] = pot.predict(grid.positions[smallest, 0], pred_x)
     return out
 
@@ -430,26 +528,50 @@ def run_fig1(
     pred_x = np.linspace(-0.5, 4.5, n_pred)
     folder = None
     if parts is not None:
-        folder = open_parts(parts, {"experiment": "fig1", "settings": s._asdict(), "n_pred": n_pred})
+        folder = open_parts(
+            parts, {"experiment": "fig1", "settings": s._asdict(), "n_pred": n_pred}
+        )
     run = dict(parts=folder, client=client, progress=progress)
 
     scan_cost = len(s.scan_step_sizes) * C * int(s.scan_samples) * int(s.scan_n_steps)
-    eq = run_pieces([
-        Piece(f"equilibrium-{model}", _equilibrium_piece, (s, model), _EQUILIBRIUM_FIELDS,
-              2 * int(s.n_lanczos) * (C + M) + scan_cost)
-        for model in s.models
-    ], **run)
+    eq = run_pieces(
+        [
+            Piece(
+                f"equilibrium-{model}",
+                _equilibrium_piece,
+                (s, model),
+                _EQUILIBRIUM_FIELDS,
+                2 * int(s.n_lanczos) * (C + M) + scan_cost,
+            )
+            for model in s.models
+        ],
+        **run,
+    )
     eq = [eq[f"equilibrium-{model}"] for model in s.models]
     rel = np.stack([fractions * float(np.median(e["stability_limit"])) for e in eq])
-    both = [np.concatenate([np.asarray(s.step_sizes, dtype=float), rel[a]]) for a in range(A)]
-    grids = run_pieces([
-        Piece(f"grid-{model}-L{int(L)}", _grid_piece, (s, model, k, eq[a]["start_position"], both[a], pred_x),
-              _GRID_FIELDS + (("pred_f",) if k == K - 1 else ()), len(both[a]) * C * N * int(L))
-        for a, model in enumerate(s.models) for k, L in enumerate(s.n_steps)
-    ], **run)
+    both = [
+        np.concatenate([np.asarray(s.step_sizes, dtype=float), rel[a]])
+        for a in range(A)
+    ]
+    grids = run_pieces(
+        [
+            Piece(
+                f"grid-{model}-L{int(L)}",
+                _grid_piece,
+                (s, model, k, eq[a]["start_position"], both[a], pred_x),
+                _GRID_FIELDS + (("pred_f",) if k == K - 1 else ()),
+                len(both[a]) * C * N * int(L),
+            )
+            for a, model in enumerate(s.models)
+            for k, L in enumerate(s.n_steps)
+        ],
+        **run,
+    )
 
     def grid(key: str, a: int) -> np.ndarray:  # (S + F, K, C, N) of network a
-        return np.stack([grids[f"grid-{s.models[a]}-L{int(L)}"][key] for L in s.n_steps], axis=1)
+        return np.stack(
+            [grids[f"grid-{s.models[a]}-L{int(L)}"][key] for L in s.n_steps], axis=1
+        )
 
     out = {key: np.stack([e[key] for e in eq]) for key in _EQUILIBRIUM_FIELDS}
     for key in ("accept_prob", "energy_error", "divergent"):
@@ -464,7 +586,9 @@ def run_fig1(
         rel_step_sizes=rel,
         scan_step_sizes=np.asarray(s.scan_step_sizes, dtype=float),
         pred_x=pred_x,
-        pred_f=np.stack([grids[f"grid-{model}-{last}"]["pred_f"] for model in s.models]),
+        pred_f=np.stack(
+            [grids[f"grid-{model}-{last}"]["pred_f"] for model in s.models]
+        ),
         seed=np.array(int(s.seed)),
         n_modes=np.array(M),
         chains=np.array(C),
@@ -474,7 +598,8 @@ def run_fig1(
 
 
 def save_fig1(result: Fig1Result, path: str | os.PathLike) -> pathlib.Path:
-    """Write ``result`` to ``path`` (an ``.npz`` file), atomically (:func:`~.store.save_arrays`)."""
+    """Write ``result`` to ``path`` (an ``.npz`` file), atomically
+    (:func:`~.store.save_arrays`)."""
     if not isinstance(result, Fig1Result):
         raise TypeError(f"result must be a Fig1Result; got {type(result).__name__}")
     return save_arrays(result._asdict(), path)

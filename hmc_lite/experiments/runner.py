@@ -1,4 +1,5 @@
-"""Run an experiment as independent pieces: in this process or on a Dask cluster, resumably.
+"""Run an experiment as independent pieces: in this process or on a Dask cluster,
+resumably.
 
 An experiment is cut into :class:`Piece` objects: a function and its arguments,
 whose random numbers come from a seed of their own (never from a stream shared
@@ -65,13 +66,16 @@ def open_parts(folder: str | pathlib.Path, run: dict[str, Any]) -> pathlib.Path:
     folder = pathlib.Path(folder)
     record = folder / "run.json"
     if folder.is_dir() and any(folder.iterdir()) and not record.exists():
-        raise ValueError(f"{str(folder)!r} is a folder with other files, not a parts folder")
+        raise ValueError(
+            f"{str(folder)!r} is a folder with other files, not a parts folder"
+        )
     folder.mkdir(parents=True, exist_ok=True)
     text = json.dumps(run, sort_keys=True, indent=1)
     if record.exists():
         if json.loads(record.read_text()) != json.loads(text):
             raise ValueError(
-                f"parts folder {str(folder)!r} holds pieces of another run (see its run.json); "
+                f"parts folder {str(folder)!r} holds pieces of another run (see its "
+                "run.json); "
                 "remove it or choose another folder"
             )
     else:
@@ -86,7 +90,8 @@ def run_pieces(
     client: Any | None = None,
     progress: Callable[[int], object] | None = None,
 ) -> dict[str, dict[str, np.ndarray]]:
-    """Run ``pieces`` (skipping those already saved in ``parts``) and return their arrays by name.
+    """Run ``pieces`` (skipping those already saved in ``parts``) and return their
+    arrays by name.
 
     With ``client`` (a :class:`distributed.Client`) the pieces run as Dask
     tasks and ``progress`` moves by a piece's cost when it finishes; without,
@@ -102,14 +107,19 @@ def run_pieces(
     for piece in pieces:
         saved = None if parts is None else parts / f"{piece.name}.npz"
         if saved is not None and saved.exists():
-            results[piece.name] = load_arrays(saved, piece.fields, f"the piece {piece.name!r}")
+            results[piece.name] = load_arrays(
+                saved, piece.fields, f"the piece {piece.name!r}"
+            )
             tick(piece.cost)
         else:
             todo.append(piece)
 
     def finish(piece: Piece, arrays: dict[str, np.ndarray]) -> None:
         if set(arrays) != set(piece.fields):
-            raise RuntimeError(f"piece {piece.name!r} returned {sorted(arrays)}, not {sorted(piece.fields)}")
+            raise RuntimeError(
+                f"piece {piece.name!r} returned {sorted(arrays)}, not "
+                f"{sorted(piece.fields)}"
+            )
         if parts is not None:
             save_arrays(arrays, parts / f"{piece.name}.npz")
         results[piece.name] = arrays
@@ -120,8 +130,10 @@ def run_pieces(
     else:
         from distributed import as_completed  # only needed on a cluster
 
-        futures = {client.submit(piece.fn, *piece.args, progress=None, pure=False): piece
-                   for piece in todo}
+        futures = {
+            client.submit(piece.fn, *piece.args, progress=None, pure=False): piece
+            for piece in todo
+        }
         for future in as_completed(futures):
             piece = futures[future]
             finish(piece, future.result())
@@ -130,7 +142,8 @@ def run_pieces(
 
 
 def remove_parts(folder: str | pathlib.Path) -> None:
-    """Delete the pieces and ``run.json`` of a finished run, then the folder if nothing else is in it."""
+    """Delete the pieces and ``run.json`` of a finished run, then the folder if nothing
+    else is in it."""
     folder = pathlib.Path(folder)
     if not (folder / "run.json").exists():
         return
