@@ -41,6 +41,7 @@ __all__ = [
     "paired_difference",
     "HolmResult",
     "holm",
+    "verdict",
     "mean_pm_se",
 ]
 
@@ -538,6 +539,25 @@ def holm(p_values: np.ndarray, alpha: float = 0.05) -> HolmResult:
     adjusted = np.empty(m)
     adjusted[order] = np.maximum.accumulate(scaled)
     return HolmResult(adjusted, adjusted <= alpha)
+
+
+def verdict(
+    difference: PairedDifference, resolved: bool, higher: str, lower: str
+) -> str:
+    """Which way a paired comparison points, if a test resolved it.
+
+    ``"unresolved"`` unless ``resolved`` (e.g. a ``reject`` of :func:`holm`);
+    otherwise ``higher`` where ``difference.mean > 0`` and ``lower`` where not.
+
+    Examples
+    --------
+    >>> d = paired_difference(np.array([2.0, 3.0, 2.5]), np.array([1.0, 1.5, 1.0]))
+    >>> verdict(d, True, "a better", "b better"), verdict(d, False, "a", "b")
+    ('a better', 'unresolved')
+    """
+    if not resolved:
+        return "unresolved"
+    return higher if difference.mean > 0 else lower
 
 
 def mean_pm_se(values: np.ndarray, scale: float = 1.0, digits: int = 2) -> str:

@@ -229,3 +229,13 @@ def test_mean_pm_se_writes_the_mode_summary():
     assert mean_pm_se([1.0, 2.0, 3.0], digits=0) == "2 ± 1"
     with pytest.raises(ValueError, match="digits"):
         mean_pm_se(values, digits=-1)
+
+
+def test_verdict_follows_the_sign_of_a_resolved_difference():
+    from hmc_lite.diagnostics import paired_difference, verdict
+
+    up = paired_difference(np.array([2.0, 3.0, 2.5]), np.array([1.0, 1.5, 1.0]))
+    down = paired_difference(np.array([1.0, 1.5, 1.0]), np.array([2.0, 3.0, 2.5]))
+    assert verdict(up, True, "higher", "lower") == "higher"
+    assert verdict(down, True, "higher", "lower") == "lower"
+    assert verdict(up, False, "higher", "lower") == "unresolved"
