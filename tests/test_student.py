@@ -1,9 +1,9 @@
 """The student edition (tools/student.py, `make student`) end to end.
 
-Two chapters are turned into student notebooks, a correct and a wrong answer are written into
-the graded cell, and the notebooks are executed with nbclient: the check passes for the
-correct answer and fails, with a hint, for the wrong one; an untouched student notebook still
-runs top to bottom. And no solution text of any chapter remains in its student notebook.
+Chapters 1 and 2 (the coursework example of book/instructors.md) are turned into student
+notebooks, a correct and a wrong answer are written into the graded cell, and the notebooks
+are executed with nbclient: the check passes for the correct answer and fails, with a hint,
+for the wrong one; an untouched student notebook still runs top to bottom. And no solution text of any chapter remains in its student notebook.
 """
 
 from __future__ import annotations
@@ -35,12 +35,16 @@ ANSWERS = {  # chapter: (correct body, wrong body, words of the hint for the wro
         p = p - 0.5 * eps * grad_U(q)
     return q, p""",
         "gradient evaluations"),
-    "10_conclusions": (
-        """from scipy.special import ndtr
-    return ell * 2 * ndtr(-np.sqrt(kappa) * ell**k / 2)""",
-        """from scipy.special import ndtr
-    return ell * 2 * ndtr(-kappa * ell**k / 2)""",
-        "kappa is the constant of the variance"),
+    "01_hamiltonian_dynamics": (
+        """for _ in range(L):
+        p = p - eps * grad_U(q)
+        q = q + eps * p
+    return q, p""",
+        """for _ in range(L):  # drift before kick
+        q = q + eps * p
+        p = p - eps * grad_U(q)
+    return q, p""",
+        "the order of the sub-steps"),
 }
 
 
@@ -94,11 +98,11 @@ def test_checks_pass_a_correct_answer_and_fail_a_wrong_one(edition, chapter):
 
 
 def test_an_untouched_student_notebook_runs_top_to_bottom(edition):
-    nb = json.loads((edition / "10_conclusions.ipynb").read_text(encoding="utf-8"))
+    nb = json.loads((edition / "01_hamiltonian_dynamics.ipynb").read_text(encoding="utf-8"))
     done = _execute(nb)
     errors = {c["id"]: _errors(c) for c in done["cells"] if _errors(c)}
-    assert list(errors) == ["ch10-graded-check"], errors
-    assert "not implemented yet" in errors["ch10-graded-check"][0]["evalue"]
+    assert list(errors) == ["ch01-graded-check"], errors
+    assert "not implemented yet" in errors["ch01-graded-check"][0]["evalue"]
     runtime = done["cells"][-1]
     assert runtime["cell_type"] == "code" and "runtime" in _text(runtime)  # reached the end
 
