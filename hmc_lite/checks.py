@@ -394,9 +394,10 @@ def check_integrator(step_fn: StepFn, *, raise_on_failure: bool = True) -> Integ
                 rev = max(rev, float(np.max(np.abs(np.concatenate([q2 - q0, -p2 - p0])))))
         if not rev < REVERSIBILITY_TOL:
             failures.append(
-                f"reversibility: integrating L steps, flipping the momentum, integrating L steps and "
-                f"flipping back misses the start by {rev:.2e} (tolerance {REVERSIBILITY_TOL:.0e}). "
-                "A reversible step is symmetric: half kick, drift, half kick, all with the same eps."
+                "reversibility: integrating L steps, flipping the momentum, integrating L steps "
+                f"and flipping back misses the start by {rev:.2e} (tolerance "
+                f"{REVERSIBILITY_TOL:.0e}). A reversible step is symmetric: half kick, drift, "
+                "half kick, all with the same eps."
             )
 
         # 2. Volume preservation (central finite differences, step h).
@@ -656,7 +657,8 @@ def check_kink_error(fn: Callable[..., Any], *, raise_on_failure: bool = True) -
         ("sign error: the error is proportional to (1/2 - alpha), not (alpha - 1/2)",
          lambda q, v, n, e, J: -_kink_error(q, v, n, e, J)),
         ("sign of alpha: the crossing fraction is alpha = -(n . q) / (eps n . v), positive for "
-         "a step that crosses", lambda q, v, n, e, J: e * J * np.abs(v @ n) * (0.5 + (q @ n) / (e * (v @ n)))),
+         "a step that crosses",
+         lambda q, v, n, e, J: e * J * np.abs(v @ n) * (0.5 - (q @ n) / (e * (v @ n)))),
         ("the normal speed enters as |n . v| (the error does not depend on the direction of "
          "crossing)", lambda q, v, n, e, J: e * J * (v @ n) * (0.5 + (q @ n) / (e * (v @ n)))),
         ("swapped arguments: the signature is (q, v, n, eps, J), position first",
@@ -735,7 +737,8 @@ def check_usable_step(fn: Callable[..., Any], *, raise_on_failure: bool = True) 
         ("strict inequality: 'at least the threshold' is acceptance >= threshold",
          lambda e, a, t: _usable(e, a, np.nextafter(t, 1))),
         ("the smallest step size: you want the largest step size that still reaches the "
-         "threshold", lambda e, a, t: np.where((a >= t).any(1), np.where(a >= t, e, np.inf).min(1), np.nan)),
+         "threshold",
+         lambda e, a, t: np.where((a >= t).any(1), np.where(a >= t, e, np.inf).min(1), np.nan)),
         ("you return indices; return the step sizes eps[index]",
          lambda e, a, t: np.where((a >= t).any(1), np.where(a >= t, e, -np.inf).argmax(1), np.nan)),
     ]

@@ -229,6 +229,8 @@ CASES = {
     checks.check_kink_error: (
         lambda q, v, n, e, J: e * J * np.abs(v @ n) * (0.5 + (q @ n) / (e * (v @ n))),
         [(lambda q, v, n, e, J: e * J * np.abs(v @ n) * (-0.5 - (q @ n) / (e * (v @ n))), "sign error"),
+         (lambda q, v, n, e, J: e * J * np.abs(v @ n) * (0.5 - (q @ n) / (e * (v @ n))), "sign of alpha"),
+         (lambda q, v, n, e, J: e * J * (v @ n) * (0.5 + (q @ n) / (e * (v @ n))), "the normal speed"),
          (lambda q, v, n, e, J: e * J * np.abs(q @ n) * (0.5 + (v @ n) / (e * (q @ n))), "swapped arguments"),
          (lambda q, v, n, e, J: (e * J * np.abs(v @ n) * (0.5 + (q @ n) / (e * (v @ n))))[:, None], "shape")]),
     checks.check_optimal_acceptance: (
