@@ -62,6 +62,13 @@ def test_references_citations_and_numbers_read_as_in_the_book(notebooks):
     assert "⟨ch02-limit⟩" in ch02 and '_show_glued("ch02-limit:.3f"' in code
 
 
+def test_each_notebook_says_where_it_comes_from(notebooks):
+    repo = colab.load_config()["repository"]["url"].rstrip("/").split("/")[-1]
+    for name, nb in notebooks.items():
+        note = "".join(nb["cells"][1]["source"])
+        assert f".github.io/{repo}/book/{name}.html" in note, name
+
+
 def test_solutions_are_removed(notebooks):
     for name, nb in notebooks.items():
         text = json.dumps(nb)

@@ -440,8 +440,14 @@ def _after_solution(text: str) -> str:
     return ""
 
 
-def convert_notebook(nb: dict, converter: Converter, install: str) -> dict:
-    """The Colab version of one notebook."""
+def book_page_url(config: dict, name: str) -> str:
+    """Where GitHub Pages publishes the page of notebook ``name`` (see the deploy workflow)."""
+    owner, repo = config["repository"]["url"].rstrip("/").split("github.com/", 1)[1].split("/")
+    return f"https://{owner.lower()}.github.io/{repo}/book/{name}.html"
+
+
+def convert_notebook(nb: dict, converter: Converter, install: str, page_url: str = "") -> dict:
+    """The Colab version of one notebook (``page_url``: its page in the online book)."""
     out = copy.deepcopy(nb)
     cells: list[dict] = []
     in_solution = False
@@ -491,6 +497,13 @@ def convert_notebook(nb: dict, converter: Converter, install: str) -> dict:
         cells.append(new)
     if not setup_done and waiting:  # no install cell: set up first, then print
         cells[:0] = [_code("colab-glue-setup", SETUP, {"cellView": "form"})] + waiting
+    if page_url:  # after the title
+        note = {"cell_type": "markdown", "id": "colab-note", "metadata": {}, "source": [
+            f"*This notebook is generated from a page of [the online book]({page_url}) for "
+            "Colab and Jupyter: the solutions of the exercises are in the book, and the "
+            "numbers quoted in the text (⟨...⟩) are printed by the code as it runs.*"]}
+        first = next((k for k, c in enumerate(cells) if c["cell_type"] == "markdown"), -1)
+        cells.insert(first + 1, note)
     out["cells"] = cells
     meta = out.setdefault("metadata", {})
     meta["colab"] = {"provenance": [], "toc_visible": True}
@@ -511,7 +524,8 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     for path in chosen:
         nb = json.loads(Path(path).read_text(encoding="utf-8"))
-        result = convert_notebook(nb, converter, install)
+        result = convert_notebook(nb, converter, install,
+                                  book_page_url(config, Path(path).stem))
         (args.out / Path(path).name).write_text(
             json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"{len(chosen)} notebooks for Colab in {args.out}")
