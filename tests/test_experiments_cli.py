@@ -193,7 +193,7 @@ def test_main_in_process_and_seed_override(tmp_path, capsys):
     "argv",
     [
         [],  # no experiment
-        ["fig2", "--out", "x.npz"],  # unknown experiment
+        ["fig9", "--out", "x.npz"],  # unknown experiment
         ["fig1"],  # --out missing
         ["fig1", "--scale", "huge", "--out", "x.npz"],  # unknown scale
         ["fig1", "--scale", "tiny", "--out", "x.txt"],  # not an .npz

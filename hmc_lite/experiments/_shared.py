@@ -1,0 +1,214 @@
+"""Science shared by the experiments of chapters 7-9: networks on the synthetic data,
+their equilibration as chapter 7 does it, and small accessors.
+
+Private: the public names are those of the experiment modules.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, Callable
+
+import numpy as np
+
+from .._validation import check_int
+from ..datasets import synthetic
+from ..diagnostics import stability_limit
+from ..equilibrium import equilibrate
+from ..models import MLPPotential, mlp_potential
+from .runner import open_parts
+
+#: Activation labels the synthetic-data experiments accept; ``leaky_relu`` has negative
+#: slope 0.01 and ``leaky_relu_0.1`` slope 0.1 (as in :data:`~.fig1.FIG1_MODELS`).
+SYNTHETIC_MODELS = ("sigmoid", "relu", "leaky_relu", "leaky_relu_0.1")
+
+
+def synthetic_potential(model: str, widths: tuple[int, ...]) -> MLPPotential:
+    """Posterior of a network ``widths``, activation ``model``, on the synthetic data.
+
+    100 points of ``datasets.synthetic(seed=0)``, noise sd 0.1, prior ``N(0, 1)``.
+    """
+    if model not in SYNTHETIC_MODELS:
+        raise ValueError(f"model must be one of {SYNTHETIC_MODELS}; got {model!r}")
+    data = synthetic(n=100, seed=0)
+    name, _, slope = model.partition("_0.")
+    options = {"slope": float("0." + slope)} if slope else {}
+    return mlp_potential(data.x_train, data.y_train, list(widths), name, **options)
+
+
+def divergent(result: Any) -> np.ndarray:
+    """Divergence flags of a sampling or adaptation result.
+
+    Its field ``is_divergent`` (called ``divergent`` before).
+    """
+    flags = getattr(result, "is_divergent", None)
+    return np.asarray(result.divergent if flags is None else flags, dtype=bool)
+
+
+def per_transition(
+    progress: Callable[[int], object] | None, chains: int
+) -> Callable[[int], object] | None:
+    """A ``callback`` for :func:`hmc_lite.sample` calling ``progress(chains)``."""
+    if progress is None:
+        return None
+    return lambda i: progress(chains)
+
+
+def check_seed(seed: object) -> int:
+    """``seed`` as an ``int`` in ``[0, 2**63)``; else ``ValueError`` naming ``seed``."""
+    if (
+        isinstance(seed, bool)
+        or not isinstance(seed, (int, np.integer))
+        or not 0 <= seed < 2**63
+    ):
+        raise ValueError(f"seed must be an integer in [0, 2**63); got {seed!r}")
+    return int(seed)
+
+
+def check_models(settings: Any, allowed: tuple[str, ...]) -> None:
+    """Check ``settings.models``: labels from ``allowed``, none repeated."""
+    models = settings.models
+    if (
+        not models
+        or any(m not in allowed for m in models)
+        or len(set(models)) != len(models)
+    ):
+        raise ValueError(
+            f"settings.models must be distinct labels from {allowed}; got {models!r}"
+        )
+
+
+def start_run(
+    experiment: str,
+    settings: Any,
+    *,
+    seed: int | None,
+    parts: Any,
+    client: Any,
+    progress: Callable[[int], object] | None,
+) -> tuple[Any, dict[str, Any]]:
+    """The settings of a run (with ``seed`` if given) and the keyword arguments of
+    :func:`~.runner.run_pieces` for it: ``parts`` opened (:func:`~.runner.open_parts`)
+    for this experiment and these settings, ``client`` and ``progress``.
+    """
+    if seed is not None:
+        settings = settings._replace(seed=check_seed(seed))
+    folder = None
+    if parts is not None:
+        folder = open_parts(
+            parts, {"experiment": experiment, "settings": settings._asdict()}
+        )
+    return settings, dict(parts=folder, client=client, progress=progress)
+
+
+def check_counts(
+    settings: Any, positive: tuple[str, ...], non_negative: tuple[str, ...] = ()
+) -> None:
+    """Check integer fields of a settings NamedTuple, naming the field in the error."""
+    for label in positive + non_negative:
+        value = getattr(settings, label)
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise ValueError(f"settings.{label} must be an integer; got {value!r}")
+        check_int(
+            int(value), f"settings.{label}", minimum=0 if label in non_negative else 1
+        )
+
+
+def check_positive(settings: Any, labels: tuple[str, ...]) -> None:
+    """Check that fields of a settings NamedTuple are positive finite numbers (or
+    tuples of them)."""
+    for label in labels:
+        v = np.asarray(getattr(settings, label), dtype=float)
+        if v.size < 1 or not np.all(np.isfinite(v)) or np.any(v <= 0):
+            value = getattr(settings, label)
+            raise ValueError(
+                f"settings.{label} must be positive numbers; got {value!r}"
+            )
+
+
+def steps_for(path_length: float, step_size: np.ndarray) -> np.ndarray:
+    """Leapfrog steps integrating for time ``path_length`` (at least 1, elementwise)."""
+    return np.maximum(1, np.round(path_length / np.asarray(step_size))).astype(int)
+
+
+def equilibrate_chapter7(
+    s: Any, model: str, widths: tuple[int, ...], stream: int
+) -> dict[str, np.ndarray]:
+    """Chapter 7's ``equilibrate_network``: equilibrate one network, stability limits.
+
+    ``s`` has the fields ``n_modes, chains_per_mode, n_adam, n_adam_retry, n_lbfgs,
+    eq_path_length, target_accept, block, max_blocks, n_lanczos, seed``. Random numbers:
+    ``default_rng([seed, 1, stream])`` for the equilibration and ``[seed, 2, stream]``
+    for
+    the stability limits (chapter 7 numbers its networks this way). A run that does not
+    level off is repeated once with twice the blocks; while a chain stays more than ``2
+    d``
+    above the best mode (an optimisation stuck on a plateau), the network is
+    equilibrated
+    afresh with ``n_adam_retry`` Adam iterations (chapter 7: 10000), at most three
+    times.
+    """
+    pot = synthetic_potential(model, widths)
+    rng = np.random.default_rng([int(s.seed), 1, int(stream)])
+    chains = int(s.n_modes) * int(s.chains_per_mode)
+    base = dict(
+        n_modes=int(s.n_modes),
+        n_adam=int(s.n_adam),
+        n_lbfgs=int(s.n_lbfgs),
+        path_length=float(s.eq_path_length),
+        target_accept=float(s.target_accept),
+        block=int(s.block),
+        max_blocks=int(s.max_blocks),
+    )
+    options, retried, reoptimised = base, False, 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # recorded as `converged`
+        while True:
+            e = equilibrate(pot, chains, rng=rng, **options)
+            if not e.converged:
+                retried = True
+                e = equilibrate(
+                    pot,
+                    chains,
+                    rng=rng,
+                    **{**options, "max_blocks": 2 * int(s.max_blocks)},
+                )
+            on_plateau = pot(e.position) > pot(e.mode_position).min() + 2 * pot.dim
+            if not np.any(on_plateau) or reoptimised == 3:
+                break
+            reoptimised += 1
+            options = {**base, "n_adam": int(s.n_adam_retry)}
+    limit = stability_limit(
+        pot,
+        e.position,
+        n_iter=int(s.n_lanczos),
+        rng=np.random.default_rng([int(s.seed), 2, int(stream)]),
+    )
+    return {
+        "position": np.asarray(e.position, dtype=float),
+        "mode": np.asarray(e.mode, dtype=int),
+        "start_potential": pot(e.position),
+        "mode_potential": pot(e.mode_position),
+        "stability_limit": limit,
+        "equilibrium_transitions": np.array(int(e.n_transitions)),
+        "equilibrium_converged": np.array(bool(e.converged)),
+        "equilibrium_retried": np.array(bool(retried)),
+        "equilibrium_reoptimised": np.array(int(reoptimised)),
+    }
+
+
+#: Fields returned by :func:`equilibrate_chapter7`.
+CHAPTER7_EQUILIBRIUM_FIELDS = (
+    "position",
+    "mode",
+    "start_potential",
+    "mode_potential",
+    "stability_limit",
+    "equilibrium_transitions",
+    "equilibrium_converged",
+    "equilibrium_retried",
+    "equilibrium_reoptimised",
+)
+
+#: The fields of :func:`equilibrate_chapter7` that the results keep (all but positions).
+CHAPTER7_RESULT_FIELDS = CHAPTER7_EQUILIBRIUM_FIELDS[1:]
