@@ -10,7 +10,7 @@ import pytest
 from hmc_lite.experiments import FIG1_SCALES, Piece, run_fig1, run_pieces
 from hmc_lite.experiments import fig1 as fig1_module
 from hmc_lite.experiments.__main__ import main
-from hmc_lite.experiments.runner import open_parts, remove_parts
+from hmc_lite.experiments.runner import check_seed, open_parts, remove_parts, start_run
 
 TINY = FIG1_SCALES["tiny"]
 
@@ -136,3 +136,19 @@ def test_cli_workers_and_resume(tmp_path):
     _assert_same(fig1_module.load_fig1(out), run_fig1(TINY))
     with pytest.raises(SystemExit):
         main(["fig1", "--scale", "tiny", "--out", str(out), "--workers", "0"])
+
+
+def test_start_run_applies_the_seed_and_opens_the_parts_folder(tmp_path):
+    s, run = start_run("fig1", TINY, seed=7, parts=tmp_path / "p", client=None,
+                       progress=None, record={"n_pred": 3})
+    assert s == TINY._replace(seed=7) and run["client"] is None
+    record = json.loads((run["parts"] / "run.json").read_text())
+    assert record["experiment"] == "fig1" and record["n_pred"] == 3
+    assert record["settings"]["seed"] == 7
+    same, run = start_run("fig1", TINY, seed=None, parts=None, client=None,
+                          progress=None)
+    assert same is TINY and run["parts"] is None
+    assert check_seed(3.0) == 3 and isinstance(check_seed(np.int64(3)), int)
+    for bad in (-1, 2**63, 1.5, True, "3", None):
+        with pytest.raises(ValueError, match="seed"):
+            check_seed(bad)

@@ -16,7 +16,6 @@ from ..datasets import synthetic
 from ..diagnostics import stability_limit
 from ..equilibrium import equilibrate
 from ..models import MLPPotential, mlp_potential
-from .runner import open_parts
 
 #: Activation labels the synthetic-data experiments accept; ``leaky_relu`` has negative
 #: slope 0.01 and ``leaky_relu_0.1`` slope 0.1 (as in :data:`~.fig1.FIG1_MODELS`).
@@ -54,17 +53,6 @@ def per_transition(
     return lambda i: progress(chains)
 
 
-def check_seed(seed: object) -> int:
-    """``seed`` as an ``int`` in ``[0, 2**63)``; else ``ValueError`` naming ``seed``."""
-    if (
-        isinstance(seed, bool)
-        or not isinstance(seed, (int, np.integer))
-        or not 0 <= seed < 2**63
-    ):
-        raise ValueError(f"seed must be an integer in [0, 2**63); got {seed!r}")
-    return int(seed)
-
-
 def check_models(settings: Any, allowed: tuple[str, ...]) -> None:
     """Check ``settings.models``: labels from ``allowed``, none repeated."""
     models = settings.models
@@ -76,29 +64,6 @@ def check_models(settings: Any, allowed: tuple[str, ...]) -> None:
         raise ValueError(
             f"settings.models must be distinct labels from {allowed}; got {models!r}"
         )
-
-
-def start_run(
-    experiment: str,
-    settings: Any,
-    *,
-    seed: int | None,
-    parts: Any,
-    client: Any,
-    progress: Callable[[int], object] | None,
-) -> tuple[Any, dict[str, Any]]:
-    """The settings of a run (with ``seed`` if given) and the keyword arguments of
-    :func:`~.runner.run_pieces` for it: ``parts`` opened (:func:`~.runner.open_parts`)
-    for this experiment and these settings, ``client`` and ``progress``.
-    """
-    if seed is not None:
-        settings = settings._replace(seed=check_seed(seed))
-    folder = None
-    if parts is not None:
-        folder = open_parts(
-            parts, {"experiment": experiment, "settings": settings._asdict()}
-        )
-    return settings, dict(parts=folder, client=client, progress=progress)
 
 
 def check_counts(

@@ -20,8 +20,8 @@ from ..diagnostics import stability_limit
 from ..equilibrium import equilibrate
 from ..grid import run_grid
 from ..models import MLPPotential, mlp_potential
-from .runner import Piece, open_parts, run_pieces
-from .store import load_arrays, save_arrays
+from .runner import Piece, run_pieces, start_run
+from .store import load_result, save_result
 
 __all__ = [
     "FIG1_MODELS",
@@ -516,22 +516,13 @@ def run_fig1(
     met within ``settings.max_blocks`` blocks.
     """
     _check_settings(settings)
-    if seed is not None:
-        if isinstance(seed, bool) or int(seed) != seed or not 0 <= seed < 2**63:
-            raise ValueError(f"seed must be an integer in [0, 2**63); got {seed!r}")
-        settings = settings._replace(seed=int(seed))
-    s = settings
     n_pred = check_int(n_pred, "n_pred")
+    s, run = start_run("fig1", settings, seed=seed, parts=parts, client=client,
+                       progress=progress, record={"n_pred": n_pred})
     A, S, K = len(s.models), len(s.step_sizes), len(s.n_steps)
     M, C, N = int(s.n_modes), s.chains, int(s.n_samples)
     fractions = np.asarray(s.limit_fractions, dtype=float)
     pred_x = np.linspace(-0.5, 4.5, n_pred)
-    folder = None
-    if parts is not None:
-        folder = open_parts(
-            parts, {"experiment": "fig1", "settings": s._asdict(), "n_pred": n_pred}
-        )
-    run = dict(parts=folder, client=client, progress=progress)
 
     scan_cost = len(s.scan_step_sizes) * C * int(s.scan_samples) * int(s.scan_n_steps)
     eq = run_pieces(
@@ -599,10 +590,8 @@ def run_fig1(
 
 def save_fig1(result: Fig1Result, path: str | os.PathLike) -> pathlib.Path:
     """Write ``result`` to ``path`` (an ``.npz`` file), atomically
-    (:func:`~.store.save_arrays`)."""
-    if not isinstance(result, Fig1Result):
-        raise TypeError(f"result must be a Fig1Result; got {type(result).__name__}")
-    return save_arrays(result._asdict(), path)
+    (:func:`~.store.save_result`)."""
+    return save_result(result, path, Fig1Result)
 
 
 def load_fig1(path: str | os.PathLike) -> Fig1Result:
@@ -610,4 +599,4 @@ def load_fig1(path: str | os.PathLike) -> Fig1Result:
 
     Raises ``FileNotFoundError`` or ``ValueError`` as :func:`~.store.load_arrays` does.
     """
-    return Fig1Result(**load_arrays(path, Fig1Result._fields, "a Figure 1 result file"))
+    return load_result(path, Fig1Result, "a Figure 1 result file")

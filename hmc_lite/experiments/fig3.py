@@ -29,11 +29,10 @@ from ._shared import (
     divergent,
     equilibrate_chapter7,
     per_transition,
-    start_run,
     steps_for,
     synthetic_potential,
 )
-from .runner import Piece, run_pieces
+from .runner import Piece, run_pieces, start_run
 from .store import load_result, save_result
 
 __all__ = [

@@ -24,7 +24,14 @@ import numpy as np
 
 from .store import load_arrays, save_arrays
 
-__all__ = ["Piece", "open_parts", "run_pieces", "remove_parts"]
+__all__ = [
+    "Piece",
+    "check_seed",
+    "open_parts",
+    "start_run",
+    "run_pieces",
+    "remove_parts",
+]
 
 
 class Piece(NamedTuple):
@@ -152,3 +159,44 @@ def remove_parts(folder: str | pathlib.Path) -> None:
     (folder / "run.json").unlink()
     with contextlib.suppress(OSError):
         folder.rmdir()
+
+
+def check_seed(seed: object) -> int:
+    """``seed`` as an ``int`` in ``[0, 2**63)``; else ``ValueError`` naming ``seed``."""
+    try:
+        ok = not isinstance(seed, bool) and int(seed) == seed and 0 <= seed < 2**63
+    except (TypeError, ValueError, OverflowError):
+        ok = False
+    if not ok:
+        raise ValueError(f"seed must be an integer in [0, 2**63); got {seed!r}")
+    return int(seed)
+
+
+def start_run(
+    experiment: str,
+    settings: Any,
+    *,
+    seed: int | None,
+    parts: str | pathlib.Path | None,
+    client: Any | None,
+    progress: Callable[[int], object] | None,
+    record: dict[str, Any] | None = None,
+) -> tuple[Any, dict[str, Any]]:
+    """The settings of a run and the keyword arguments of :func:`run_pieces` for it.
+
+    ``settings`` (a NamedTuple with a ``seed`` field) gets ``seed`` if one is given
+    (checked by :func:`check_seed`); ``parts``, if given, is opened with
+    :func:`open_parts` for ``experiment``, these settings and ``record`` (more
+    JSON-serialisable facts that define the run).
+    """
+    if seed is not None:
+        settings = settings._replace(seed=check_seed(seed))
+    folder = None
+    if parts is not None:
+        run = {
+            "experiment": experiment,
+            "settings": settings._asdict(),
+            **(record or {}),
+        }
+        folder = open_parts(parts, run)
+    return settings, dict(parts=folder, client=client, progress=progress)

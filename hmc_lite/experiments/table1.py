@@ -32,9 +32,8 @@ from ._shared import (
     check_positive,
     divergent,
     per_transition,
-    start_run,
 )
-from .runner import Piece, run_pieces
+from .runner import Piece, run_pieces, start_run
 from .store import load_result, save_result
 
 __all__ = [

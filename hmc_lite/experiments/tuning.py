@@ -29,10 +29,9 @@ from ._shared import (
     check_positive,
     divergent,
     per_transition,
-    start_run,
     synthetic_potential,
 )
-from .runner import Piece, run_pieces
+from .runner import Piece, run_pieces, start_run
 from .store import load_result, save_result
 
 __all__ = [
