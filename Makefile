@@ -16,13 +16,14 @@ export OPENBLAS_NUM_THREADS := 1
 export OMP_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 
-.PHONY: book test install clean bench robustness help
+.PHONY: book test install clean bench robustness help pdf
 
 help:
 	@echo "make book   - build the HTML book into _build/html"
 	@echo "make test   - install, then run all tests (unit, notebooks, strict build)"
 	@echo "make bench  - gradient evaluations per second of the BNN potential, against JAX if installed"
 	@echo "make robustness - re-run every chapter with seeds 1-5; results in results/robustness.json"
+	@echo "make pdf    - the whole book as one PDF, _build/book.pdf (needs Chromium or Chrome)"
 	@echo "make clean  - remove the built book and the execution cache"
 	@echo "make student - solution-free chapters (nbgrader convention) in _build/student"
 	@echo "make colab  - chapters as plain Jupyter notebooks for Colab in _build/colab"
@@ -45,6 +46,11 @@ book: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -n auto --dist loadscope --nbval-lax --nbval-cell-timeout=300 \
 		--doctest-modules tests hmc_lite book
+
+# One HTML page printed by a headless Chromium (tools/print_book.py); the formulas need
+# MathJax from its CDN, so the deploy workflow makes the published PDF.
+pdf: $(STAMP)
+	$(BIN)/python tools/print_book.py --out _build/book.pdf
 
 # Side by side with JAX when it is installed (pip install '.[jax]'); NumPy's BLAS runs with one
 # thread (batched gradients gain nothing from more). Saved, with the machine, for the book's appendix.

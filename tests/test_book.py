@@ -93,7 +93,7 @@ def test_notebook_imports_hmc_lite_and_installs_from_the_configured_repository(p
 # --- The built book -------------------------------------------------------------------
 # One strict build from clean (warnings are errors, every chapter executed) is shared by
 # the tests below, which read the HTML that readers see and the notebooks as nbclient
-# executed them (what JupyterLab, Binder and Colab show).
+# executed them (what JupyterLab, Binder and Colab show), from the build's execution cache.
 
 FIGURE_NAME = re.compile(
     r"```\{(?:glue:figure|figure)\}[^\n]*\n(?::[^\n]*\n)*?:name: (\S+)"
@@ -106,7 +106,24 @@ class BuiltBook(NamedTuple):
     returncode: int
     log: str
     html: pathlib.Path
-    executed: pathlib.Path
+    cache: pathlib.Path
+
+    def executed(self, chapter: pathlib.Path) -> dict:
+        """``chapter`` with the outputs of its execution in the build's jupyter-cache.
+
+        The cache, not ``_build/jupyter_execute``: MyST-NB copies a notebook there
+        with outputs only when it executes it itself, not when it finds it in the
+        cache that ``tools/build_book.py`` fills in parallel.
+        """
+        import nbformat
+        from jupyter_cache import get_cache
+
+        source = nbformat.read(chapter, as_version=4)
+        try:
+            _, nb = get_cache(str(self.cache)).merge_match_into_notebook(source)
+        except KeyError:
+            pytest.fail(f"{chapter.name} was not executed")
+        return nb
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +137,7 @@ def built_book(tmp_path_factory) -> BuiltBook:
     )
     build = out / "_build"
     return BuiltBook(proc.returncode, proc.stdout + proc.stderr, build / "html",
-                     build / "jupyter_execute")
+                     build / ".jupyter_cache")
 
 
 def _markdown(path: pathlib.Path) -> str:
@@ -254,6 +271,28 @@ def test_numbers_are_scoped_to_the_chapter(built_book, chapter):
 
 
 @pytest.mark.book
+def test_the_printable_edition_builds(built_book):
+    """The one-page build behind ``make pdf`` succeeds strictly and holds every chapter.
+
+    It reuses the execution cache of the strict build, so it only renders.
+    """
+    out = built_book.html.parents[1]
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "build_book.py"), str(ROOT),
+         "--path-output", str(out), "--builder", "singlehtml"],
+        cwd=ROOT, env=dict(os.environ, MPLBACKEND="Agg"), capture_output=True, text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    page = (out / "_build" / "singlehtml" / "book" / "intro.html").read_text()
+    for chapter in _chapters():
+        title = json.loads(chapter.read_text())["cells"][0]["source"]
+        heading = next(line for line in title if line.startswith("# "))[2:].strip()
+        words = heading.split(maxsplit=1)[-1][:30]  # without its number
+        assert words in page, f"{chapter.name} ({words!r}) is missing from the one page"
+
+
+@pytest.mark.book
 def test_pages_load_the_book_css(built_book):
     assert (built_book.html / "_static" / "custom.css").exists()
     assert not list(
@@ -267,9 +306,7 @@ def test_pages_load_the_book_css(built_book):
 @pytest.mark.parametrize("chapter", _chapters(), ids=lambda p: p.name)
 def test_figures_are_visible_in_the_executed_notebook(built_book, chapter):
     """In Jupyter, Binder and Colab each cell that draws a figure shows it as a PNG."""
-    executed = built_book.executed / chapter.relative_to(ROOT)
-    assert executed.exists(), f"{chapter.name} was not executed"
-    nb = json.loads(executed.read_text())
+    nb = built_book.executed(chapter)
     for i, cell in enumerate(nb["cells"]):
         if cell["cell_type"] == "code" and MAKES_FIGURE.search("".join(cell["source"])):
             images = [
