@@ -1,5 +1,7 @@
-"""The exercise checks of hmc_lite.checks: each accepts a correct answer and names the mistake
-in several wrong ones (signs, swapped arguments, step counts, shapes, gradient counts)."""
+"""The exercise checks of hmc_lite.checks: each accepts a correct answer and names the
+mistake in several wrong ones (signs, swapped arguments, step counts, shapes, gradient
+counts).
+"""
 
 from __future__ import annotations
 
@@ -111,12 +113,15 @@ def test_two_gradients_per_step_fail_on_the_count():
         check_integrator(leapfrog_two_gradients)
 
 
-@pytest.mark.parametrize("fn, phrase", [
-    (sign_error, "sign error"),
-    (one_step_too_few, "one step too few"),
-    (returns_p_q, "swapped outputs"),
-    (takes_p_q, "swapped arguments: your"),
-])
+@pytest.mark.parametrize(
+    "fn, phrase",
+    [
+        (sign_error, "sign error"),
+        (one_step_too_few, "one step too few"),
+        (returns_p_q, "swapped outputs"),
+        (takes_p_q, "swapped arguments: your"),
+    ],
+)
 def test_common_mistakes_get_a_specific_hint(fn, phrase):
     report = check_integrator(fn, raise_on_failure=False)
     assert not report.passed
@@ -138,7 +143,11 @@ def test_euler_fails_every_check():
 def test_asymmetric_splitting_preserves_volume_but_fails_the_rest():
     report = check_integrator(symplectic_euler, raise_on_failure=False)
     assert report.volume_error < 1e-6
-    assert [f.split(":")[0] for f in report.failures] == ["reversibility", "local order", "global order"]
+    assert [f.split(":")[0] for f in report.failures] == [
+        "reversibility",
+        "local order",
+        "global order",
+    ]
 
 
 def test_stale_gradient_bug_is_caught():
@@ -159,8 +168,12 @@ def test_bad_step_functions_get_helpful_messages():
         check_integrator(lambda grad_U, q, p, eps, L: (q[:1], p))
     with pytest.raises(AssertionError, match=r"take \[0\]"):
         check_integrator(lambda grad_U, q, p, eps, L: (q[None], p[None]))
-    with pytest.raises(AssertionError, match="grad_U was called with an array of shape"):
-        check_integrator(lambda grad_U, q, p, eps, L: (q, p - grad_U(np.concatenate([q, p]))))
+    with pytest.raises(
+        AssertionError, match="grad_U was called with an array of shape"
+    ):
+        check_integrator(
+            lambda grad_U, q, p, eps, L: (q, p - grad_U(np.concatenate([q, p])))
+        )
     with pytest.raises(TypeError, match="step_fn"):
         check_integrator("leapfrog")
 
@@ -170,9 +183,13 @@ def test_a_stub_is_reported_as_not_implemented():
         raise NotImplementedError()
 
     report = check_integrator(stub, raise_on_failure=False)
-    assert report.failures == ("stub is not implemented yet (it raised NotImplementedError or "
-                               "returned None): replace the stub by your code",)
-    assert not checks.check_softplus(lambda z, beta: None, raise_on_failure=False).passed
+    assert report.failures == (
+        "stub is not implemented yet (it raised NotImplementedError or "
+        "returned None): replace the stub by your code",
+    )
+    assert not checks.check_softplus(
+        lambda z, beta: None, raise_on_failure=False
+    ).passed
 
 
 def test_an_integrator_that_blows_up_is_reported_not_blamed_on_in_place_edits():
@@ -188,6 +205,7 @@ def test_an_integrator_that_blows_up_is_reported_not_blamed_on_in_place_edits():
 
 
 # Chapter 1: symplectic Euler.
+
 
 def drift_then_kick(grad_U, q, p, eps, L):
     for _ in range(L):
@@ -206,13 +224,23 @@ def symplectic_euler_two_gradients(grad_U, q, p, eps, L):
 
 def test_check_symplectic_euler():
     assert checks.check_symplectic_euler(symplectic_euler).passed
-    for fn, phrase in [(drift_then_kick, "the order of the sub-steps"),
-                       (symplectic_euler_two_gradients, "gradient evaluations"),
-                       (lambda g, q, p, e, L: symplectic_euler(g, q, p, e, L)[::-1], "swapped outputs"),
-                       (lambda g, q, p, e, L: symplectic_euler(lambda x: -g(x), q, p, e, L), "sign error"),
-                       (lambda g, q, p, e, L: symplectic_euler(g, q, p, e, L - 1), "one step too few")]:
+    for fn, phrase in [
+        (drift_then_kick, "the order of the sub-steps"),
+        (symplectic_euler_two_gradients, "gradient evaluations"),
+        (
+            lambda g, q, p, e, L: symplectic_euler(g, q, p, e, L)[::-1],
+            "swapped outputs",
+        ),
+        (
+            lambda g, q, p, e, L: symplectic_euler(lambda x: -g(x), q, p, e, L),
+            "sign error",
+        ),
+        (lambda g, q, p, e, L: symplectic_euler(g, q, p, e, L - 1), "one step too few"),
+    ]:
         report = checks.check_symplectic_euler(fn, raise_on_failure=False)
-        assert not report.passed and report.failures[0].startswith(phrase), report.failures
+        assert not report.passed and report.failures[0].startswith(
+            phrase
+        ), report.failures
     with pytest.raises(AssertionError, match="symplectic Euler check found problems"):
         checks.check_symplectic_euler(drift_then_kick)
 
@@ -222,52 +250,138 @@ def test_check_symplectic_euler():
 CASES = {
     checks.check_gradient_jump: (
         lambda w, f, y, x, s: w * (f - y) / s**2 * np.array([x, 1.0]),
-        [(lambda w, f, y, x, s: w * (y - f) / s**2 * np.array([x, 1.0]), "sign error"),
-         (lambda w, f, y, x, s: w * (f - y) / s * np.array([x, 1.0]), "variance"),
-         (lambda w, f, y, x, s: w * (f - y) / s**2 * np.array([1.0, x]), "the normal"),
-         (lambda w, f, y, x, s: w * (f - y) / s**2 * x, "shape")]),
+        [
+            (
+                lambda w, f, y, x, s: w * (y - f) / s**2 * np.array([x, 1.0]),
+                "sign error",
+            ),
+            (lambda w, f, y, x, s: w * (f - y) / s * np.array([x, 1.0]), "variance"),
+            (
+                lambda w, f, y, x, s: w * (f - y) / s**2 * np.array([1.0, x]),
+                "the normal",
+            ),
+            (lambda w, f, y, x, s: w * (f - y) / s**2 * x, "shape"),
+        ],
+    ),
     checks.check_kink_error: (
         lambda q, v, n, e, J: e * J * np.abs(v @ n) * (0.5 + (q @ n) / (e * (v @ n))),
-        [(lambda q, v, n, e, J: e * J * np.abs(v @ n) * (-0.5 - (q @ n) / (e * (v @ n))), "sign error"),
-         (lambda q, v, n, e, J: e * J * np.abs(v @ n) * (0.5 - (q @ n) / (e * (v @ n))), "sign of alpha"),
-         (lambda q, v, n, e, J: e * J * (v @ n) * (0.5 + (q @ n) / (e * (v @ n))), "the normal speed"),
-         (lambda q, v, n, e, J: e * J * np.abs(q @ n) * (0.5 + (v @ n) / (e * (q @ n))), "swapped arguments"),
-         (lambda q, v, n, e, J: (e * J * np.abs(v @ n) * (0.5 + (q @ n) / (e * (v @ n))))[:, None], "shape")]),
+        [
+            (
+                lambda q, v, n, e, J: e
+                * J
+                * np.abs(v @ n)
+                * (-0.5 - (q @ n) / (e * (v @ n))),
+                "sign error",
+            ),
+            (
+                lambda q, v, n, e, J: e
+                * J
+                * np.abs(v @ n)
+                * (0.5 - (q @ n) / (e * (v @ n))),
+                "sign of alpha",
+            ),
+            (
+                lambda q, v, n, e, J: e * J * (v @ n) * (0.5 + (q @ n) / (e * (v @ n))),
+                "the normal speed",
+            ),
+            (
+                lambda q, v, n, e, J: e
+                * J
+                * np.abs(q @ n)
+                * (0.5 + (v @ n) / (e * (q @ n))),
+                "swapped arguments",
+            ),
+            (
+                lambda q, v, n, e, J: (
+                    e * J * np.abs(v @ n) * (0.5 + (q @ n) / (e * (v @ n)))
+                )[:, None],
+                "shape",
+            ),
+        ],
+    ),
     checks.check_optimal_acceptance: (
         lambda k: __import__("hmc_lite").optimal_acceptance(k),
-        [(lambda k: __import__("hmc_lite").optimal_acceptance(k) / 2, "a factor 2"),
-         (lambda k: __import__("hmc_lite").optimal_acceptance(2 * k), "the equation"),
-         (lambda k: [__import__("hmc_lite").optimal_acceptance(k)], "shape")]),
+        [
+            (lambda k: __import__("hmc_lite").optimal_acceptance(k) / 2, "a factor 2"),
+            (
+                lambda k: __import__("hmc_lite").optimal_acceptance(2 * k),
+                "the equation",
+            ),
+            (lambda k: [__import__("hmc_lite").optimal_acceptance(k)], "shape"),
+        ],
+    ),
     checks.check_usable_step: (
-        lambda e, a, t: np.where((a >= t).any(1), np.where(a >= t, e, -np.inf).max(1), np.nan),
-        [(lambda e, a, t: np.where((a >= t).any(1), np.where(a >= t, e, np.inf).min(1), np.nan), "the smallest"),
-         (lambda e, a, t: np.where((a > t).any(1), np.where(a > t, e, -np.inf).max(1), np.nan), "strict"),
-         (lambda e, a, t: np.array([e[r >= t][-1] if (r >= t).any() else np.nan for r in a]), "you take the last"),
-         (lambda e, a, t: np.where((a >= t).any(0), np.where(a >= t, e, -np.inf).max(0), np.nan), "shape")]),
+        lambda e, a, t: np.where(
+            (a >= t).any(1), np.where(a >= t, e, -np.inf).max(1), np.nan
+        ),
+        [
+            (
+                lambda e, a, t: np.where(
+                    (a >= t).any(1), np.where(a >= t, e, np.inf).min(1), np.nan
+                ),
+                "the smallest",
+            ),
+            (
+                lambda e, a, t: np.where(
+                    (a > t).any(1), np.where(a > t, e, -np.inf).max(1), np.nan
+                ),
+                "strict",
+            ),
+            (
+                lambda e, a, t: np.array(
+                    [e[r >= t][-1] if (r >= t).any() else np.nan for r in a]
+                ),
+                "you take the last",
+            ),
+            (
+                lambda e, a, t: np.where(
+                    (a >= t).any(0), np.where(a >= t, e, -np.inf).max(0), np.nan
+                ),
+                "shape",
+            ),
+        ],
+    ),
     checks.check_cost: (
         lambda e, a: 1 / (e * a),
-        [(lambda e, a: 1 / e, "the acceptance is missing"), (lambda e, a: e * a, "you return the accepted"),
-         (lambda e, a: np.sum(1 / (e * a)), "shape")]),
+        [
+            (lambda e, a: 1 / e, "the acceptance is missing"),
+            (lambda e, a: e * a, "you return the accepted"),
+            (lambda e, a: np.sum(1 / (e * a)), "shape"),
+        ],
+    ),
     checks.check_rmse: (
         lambda m, s: s * np.sqrt(m),
-        [(lambda m, s: s * m, "square root missing"), (lambda m, s: m * np.sqrt(s), "swapped arguments"),
-         (lambda m, s: np.sqrt(m) / s, "the unit conversion")]),
+        [
+            (lambda m, s: s * m, "square root missing"),
+            (lambda m, s: m * np.sqrt(s), "swapped arguments"),
+            (lambda m, s: np.sqrt(m) / s, "the unit conversion"),
+        ],
+    ),
     checks.check_mean_acceptance: (
         lambda d: float(np.mean(np.minimum(1, np.exp(-d)))),
-        [(lambda d: float(np.mean(np.minimum(1, np.exp(d)))), "sign error"),
-         (lambda d: float(np.mean(np.exp(-d))), "min(1, .) missing"),
-         (lambda d: np.minimum(1, np.exp(-d)).mean(axis=-1), "shape")]),
+        [
+            (lambda d: float(np.mean(np.minimum(1, np.exp(d)))), "sign error"),
+            (lambda d: float(np.mean(np.exp(-d))), "min(1, .) missing"),
+            (lambda d: np.minimum(1, np.exp(-d)).mean(axis=-1), "shape"),
+        ],
+    ),
     checks.check_accepted_distance: (
         lambda e, c, k: e * 2 * ndtr(-np.sqrt(c) * e**k / 2),
-        [(lambda e, c, k: 2 * ndtr(-np.sqrt(c) * e**k / 2), "the step is missing"),
-         (lambda e, c, k: e * 2 * ndtr(-c * e**k / 2), "kappa"),
-         (lambda e, c, k: e * 2 * ndtr(-np.sqrt(c) * e ** (2 * k) / 2), "ell^k")]),
+        [
+            (lambda e, c, k: 2 * ndtr(-np.sqrt(c) * e**k / 2), "the step is missing"),
+            (lambda e, c, k: e * 2 * ndtr(-c * e**k / 2), "kappa"),
+            (lambda e, c, k: e * 2 * ndtr(-np.sqrt(c) * e ** (2 * k) / 2), "ell^k"),
+        ],
+    ),
     checks.check_softplus: (
         lambda z, b: np.logaddexp(0, b * z) / b,
-        [(lambda z, b: np.log(1 + np.exp(b * z)) / b, "overflow"),
-         (lambda z, b: np.logaddexp(0, b * z), "the division by beta"),
-         (lambda z, b: np.logaddexp(0, -b * z) / b, "sign error"),
-         (lambda z, b: np.logaddexp(0, b * np.ravel(z)) / b, "shape")]),
+        [
+            (lambda z, b: np.log(1 + np.exp(b * z)) / b, "overflow"),
+            (lambda z, b: np.logaddexp(0, b * z), "the division by beta"),
+            (lambda z, b: np.logaddexp(0, -b * z) / b, "sign error"),
+            (lambda z, b: np.logaddexp(0, b * np.ravel(z)) / b, "shape"),
+        ],
+    ),
 }
 
 
@@ -279,7 +393,12 @@ def test_exercise_checks_pass_a_correct_answer_and_name_wrong_ones(check, capsys
     assert "passed all" in capsys.readouterr().out
     for fn, phrase in wrong:
         report = check(fn, raise_on_failure=False)
-        assert not report.passed and report.failures[0].startswith(phrase), (phrase, report.failures)
+        assert not report.passed and report.failures[0].startswith(phrase), (
+            phrase,
+            report.failures,
+        )
+        assert len(report.failures) == 1  # the first failing case only
+    assert "passed" not in capsys.readouterr().out  # no success line for a wrong answer
     with pytest.raises(AssertionError, match="found problems"):
         check(wrong[0][0])
     with pytest.raises(AssertionError, match="not implemented yet"):

@@ -1,4 +1,5 @@
-"""The notebooks for Colab (tools/colab.py, `make colab`): plain Markdown and standard LaTeX."""
+"""The notebooks for Colab (tools/colab.py, `make colab`): plain Markdown, standard
+LaTeX."""
 
 from __future__ import annotations
 
@@ -15,23 +16,29 @@ sys.path.insert(0, str(ROOT / "tools"))
 import colab  # noqa: E402 - tools/ is not a package
 
 MYST = re.compile(
-    r"```\{|:::\{"                  # directives, fenced with backticks or colons
-    r"|\{[\w:-]+\}`"                 # roles: {numref}`...`, {cite:t}`...`, {glue:text}`...`
-    r"|^\([\w-]+\)=\s*$"             # targets: (ch-leapfrog)=
+    r"```\{|:::\{"  # directives, fenced with backticks or colons
+    r"|\{[\w:-]+\}`"  # roles: {numref}`...`, {cite:t}`...`, {glue:text}`...`
+    r"|^\([\w-]+\)=\s*$"  # targets: (ch-leapfrog)=
     r"|^:(label|name|class|header-rows):"  # directive options
-    r"|\$\$\s*\([\w-]+\)",            # equation labels: $$ (eq-...)
-    re.M)
+    r"|\$\$\s*\([\w-]+\)",  # equation labels: $$ (eq-...)
+    re.M,
+)
 
 
 def _markdown(nb: dict) -> str:
-    return "\n\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    return "\n\n".join(
+        "".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown"
+    )
 
 
 @pytest.fixture(scope="module")
 def notebooks(tmp_path_factory) -> dict[str, dict]:
     out = tmp_path_factory.mktemp("colab")
     assert colab.main(["--out", str(out)]) == 0
-    return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(out.glob("*.ipynb"))}
+    return {
+        p.stem: json.loads(p.read_text(encoding="utf-8"))
+        for p in sorted(out.glob("*.ipynb"))
+    }
 
 
 def test_every_page_has_a_colab_notebook(notebooks):
@@ -41,8 +48,12 @@ def test_every_page_has_a_colab_notebook(notebooks):
 
 def test_no_directive_role_or_book_macro_is_left(notebooks):
     macros = colab.macros(colab.load_config())
-    book_macro = re.compile(r"\\(" + "|".join(map(re.escape, macros)) + r")(?![A-Za-z])")
-    assert book_macro.search(r"$\Normal(0, 1)$ and $\E[X]$") and not book_macro.search(r"\Rightarrow")
+    book_macro = re.compile(
+        r"\\(" + "|".join(map(re.escape, macros)) + r")(?![A-Za-z])"
+    )
+    assert book_macro.search(r"$\Normal(0, 1)$ and $\E[X]$") and not book_macro.search(
+        r"\Rightarrow"
+    )
     for name, nb in notebooks.items():
         text = _markdown(nb)
         leftovers = [m.group() for m in MYST.finditer(text)] + book_macro.findall(text)
@@ -50,8 +61,14 @@ def test_no_directive_role_or_book_macro_is_left(notebooks):
 
 
 def test_references_citations_and_numbers_read_as_in_the_book(notebooks):
-    ch02, ch05 = _markdown(notebooks["02_leapfrog"]), _markdown(notebooks["05_optimal_scaling"])
-    assert "(Figure 2.4)" in ch02 and "Theorem 2.1" in ch02 and "### Exercise 2.1: Write your own" in ch02
+    ch02, ch05 = _markdown(notebooks["02_leapfrog"]), _markdown(
+        notebooks["05_optimal_scaling"]
+    )
+    assert (
+        "(Figure 2.4)" in ch02
+        and "Theorem 2.1" in ch02
+        and "### Exercise 2.1: Write your own" in ch02
+    )
     assert "**Theorem 2.1**" in ch02 and "*Proof.*" in ch02
     assert "Dinh et al. (2024)" in ch05 and "\\tag{5.1}" in ch05 and "(5.2)" in ch05
     assert "Chapter 4, *The local error at a ReLU kink*" in ch05
@@ -82,7 +99,9 @@ def test_colab_installs_pinned_versions_from_the_configured_repository(notebooks
     for name, nb in notebooks.items():
         code = [("".join(c["source"])) for c in nb["cells"] if c["cell_type"] == "code"]
         (install,) = [c for c in code if 'find_spec("hmc_lite") is None' in c]
-        assert f"hmc_lite @ git+{url}@" in install and "/constraints.txt" in install, name
+        assert (
+            f"hmc_lite @ git+{url}@" in install and "/constraints.txt" in install
+        ), name
         assert url.split("github.com/")[1] in install.split("-c")[1], name
 
 
@@ -90,9 +109,15 @@ def test_a_colab_notebook_runs_and_prints_the_glued_values(notebooks):
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     node = nbformat.reads(json.dumps(notebooks["10_conclusions"]), as_version=4)
-    nbclient.NotebookClient(node, timeout=300, kernel_name="python3",
-                            resources={"metadata": {"path": str(ROOT / "book")}}).execute()
+    nbclient.NotebookClient(
+        node,
+        timeout=300,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(ROOT / "book")}},
+    ).execute()
     outputs = [o for c in node.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     printed = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
-    assert "⟨ch10-runtime⟩: computed below" in printed  # quoted in the first cell, glued last
+    assert (
+        "⟨ch10-runtime⟩: computed below" in printed
+    )  # quoted in the first cell, glued last

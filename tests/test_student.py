@@ -1,9 +1,10 @@
 """The student edition (tools/student.py, `make student`) end to end.
 
 Chapters 1 and 2 (the coursework example of book/instructors.md) are turned into student
-notebooks, a correct and a wrong answer are written into the graded cell, and the notebooks
-are executed with nbclient: the check passes for the correct answer and fails, with a hint,
-for the wrong one; an untouched student notebook still runs top to bottom. And no solution text of any chapter remains in its student notebook.
+notebooks, a correct and a wrong answer are written into the graded cell, and the
+notebooks are executed with nbclient: the check passes for the correct answer and fails,
+with a hint, for the wrong one; an untouched student notebook still runs top to bottom.
+And no solution text of any chapter remains in its student notebook.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ ANSWERS = {  # chapter: (correct body, wrong body, words of the hint for the wro
         q = q + eps * p
         p = p - 0.5 * eps * grad_U(q)
     return q, p""",
-        "gradient evaluations"),
+        "gradient evaluations",
+    ),
     "01_hamiltonian_dynamics": (
         """for _ in range(L):
         p = p - eps * grad_U(q)
@@ -44,7 +46,8 @@ ANSWERS = {  # chapter: (correct body, wrong body, words of the hint for the wro
         q = q + eps * p
         p = p - eps * grad_U(q)
     return q, p""",
-        "the order of the sub-steps"),
+        "the order of the sub-steps",
+    ),
 }
 
 
@@ -61,8 +64,12 @@ def _execute(nb: dict) -> dict:
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     node = nbformat.reads(json.dumps(nb), as_version=4)
-    nbclient.NotebookClient(node, timeout=300, kernel_name="python3",
-                            resources={"metadata": {"path": str(ROOT / "book")}}).execute()
+    nbclient.NotebookClient(
+        node,
+        timeout=300,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(ROOT / "book")}},
+    ).execute()
     return json.loads(nbformat.writes(node))
 
 
@@ -98,13 +105,17 @@ def test_checks_pass_a_correct_answer_and_fail_a_wrong_one(edition, chapter):
 
 
 def test_an_untouched_student_notebook_runs_top_to_bottom(edition):
-    nb = json.loads((edition / "01_hamiltonian_dynamics.ipynb").read_text(encoding="utf-8"))
+    nb = json.loads(
+        (edition / "01_hamiltonian_dynamics.ipynb").read_text(encoding="utf-8")
+    )
     done = _execute(nb)
     errors = {c["id"]: _errors(c) for c in done["cells"] if _errors(c)}
     assert list(errors) == ["ch01-graded-check"], errors
     assert "not implemented yet" in errors["ch01-graded-check"][0]["evalue"]
     runtime = done["cells"][-1]
-    assert runtime["cell_type"] == "code" and "runtime" in _text(runtime)  # reached the end
+    assert runtime["cell_type"] == "code" and "runtime" in _text(
+        runtime
+    )  # reached the end
 
 
 def _solution_lines(nb: dict) -> set[str]:
@@ -116,14 +127,19 @@ def _solution_lines(nb: dict) -> set[str]:
             in_solution = True
         if "graded-answer" in cell["metadata"].get("tags", []):
             region = re.search(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", text, re.S)
-            outside.update(line.strip() for line in text.replace(region.group(0), "").splitlines())
+            outside.update(
+                line.strip() for line in text.replace(region.group(0), "").splitlines()
+            )
             lines, target = region.group(1).splitlines(), inside
         elif "graded-check" in cell["metadata"].get("tags", []):
             lines, target = text.splitlines(), outside
         else:
             lines, target = text.splitlines(), inside if in_solution else outside
-        target.update(line.strip() for line in lines
-                      if len(line.strip()) >= 25 and not line.startswith("```"))
+        target.update(
+            line.strip()
+            for line in lines
+            if len(line.strip()) >= 25 and not line.startswith("```")
+        )
         if "{solution-end}" in text:
             in_solution = False
     return inside - outside
@@ -148,9 +164,13 @@ def test_no_solution_text_remains_in_any_student_notebook(edition):
         assert len(ids) == len(set(ids)), path.name
         graded = [c for c in nb["cells"] if "nbgrader" in c["metadata"]]
         assert any(c["metadata"]["nbgrader"].get("points") for c in graded), path.name
-        assert all(not c.get("outputs") for c in nb["cells"] if c["cell_type"] == "code")
+        assert all(
+            not c.get("outputs") for c in nb["cells"] if c["cell_type"] == "code"
+        )
         # the nbgrader source keeps the solutions, between the markers
-        source = json.loads((edition / "source" / path.name).read_text(encoding="utf-8"))
+        source = json.loads(
+            (edition / "source" / path.name).read_text(encoding="utf-8")
+        )
         source_text = "\n".join(_text(c) for c in source["cells"])
         assert all(line in source_text for line in solutions), path.name
 
@@ -161,7 +181,16 @@ def test_every_exercise_has_its_statement_and_solution_in_separate_tagged_cells(
         for cell in nb["cells"]:
             text, tags = _text(cell), cell["metadata"].get("tags", [])
             if "{exercise-start}" in text:
-                assert "exercise" in tags and "{solution-" not in text, (path.name, cell["id"])
+                assert "exercise" in tags and "{solution-" not in text, (
+                    path.name,
+                    cell["id"],
+                )
             if "{solution-start}" in text or "{solution-end}" in text:
-                assert "solution" in tags and "{exercise-" not in text, (path.name, cell["id"])
-        assert sum("graded-check" in c["metadata"].get("tags", []) for c in nb["cells"]) >= 1, path.name
+                assert "solution" in tags and "{exercise-" not in text, (
+                    path.name,
+                    cell["id"],
+                )
+        assert (
+            sum("graded-check" in c["metadata"].get("tags", []) for c in nb["cells"])
+            >= 1
+        ), path.name

@@ -1,29 +1,31 @@
-"""Write the chapters as plain Jupyter notebooks for Colab (and any Jupyter without MyST).
+"""Write the chapters as plain Jupyter notebooks for Colab (and Jupyter without MyST).
 
     python tools/colab.py                    # every page of the book, into _build/colab
     python tools/colab.py book/02_leapfrog.ipynb --out DIR
 
-Colab renders Markdown and standard LaTeX but none of the book's MyST syntax. Each notebook is
-rewritten so that a reader sees what the book shows:
+Colab renders Markdown and standard LaTeX but none of the book's MyST syntax. Each
+notebook is rewritten so that a reader sees what the book shows:
 
-- theorems, definitions, lemmas, ... (``{prf:...}`` blocks) become a bold heading with the
-  book's number ("**Theorem 4.2** (title)") followed by the text; proofs end with a square;
-- exercises become headings ("Exercise 2.1: title"); solutions are removed (they are in the
-  online book), with the code cells that belong to them;
+- theorems, definitions, lemmas, ... (``{prf:...}`` blocks) become a bold heading with
+  the book's number ("**Theorem 4.2** (title)") followed by the text; proofs end with a
+  square;
+- exercises become headings ("Exercise 2.1: title"); solutions are removed (they are in
+  the online book), with the code cells that belong to them;
 - ``{numref}``, ``{ref}``, ``{prf:ref}`` and ``{eq}`` become plain text ("Figure 6.1",
-  "Theorem 4.2", "Chapter 2, *The leapfrog integrator*", "(5.3)"), with the book's numbers
-  (per chapter, as book/_static/chapter_numbers.py numbers them);
+  "Theorem 4.2", "Chapter 2, *The leapfrog integrator*", "(5.3)"), with the book's
+  numbers (per chapter, as book/_static/chapter_numbers.py numbers them);
 - ``{cite}`` becomes "(Author, year)" and ``{cite:t}`` "Author (year)", from
   book/references.bib;
 - ``{glue:text}`` becomes a named slot, ⟨ch02-slope⟩, and a small code cell after the
-  paragraph prints the values the notebook computed ("(computed below)" for those computed
-  further down); ``{glue:figure}`` becomes the figure's caption (the figure itself is shown by
-  the code cell that builds it);
+  paragraph prints the values the notebook computed ("(computed below)" for those
+  computed further down); ``{glue:figure}`` becomes the figure's caption (the figure
+  itself is shown by the code cell that builds it);
 - admonitions become block quotes, list tables Markdown tables, labelled equations get a
   ``\\tag{}``, and the book's LaTeX macros (``\\Normal``, ``\\E``, ...; _config.yml) are
   expanded to standard LaTeX;
-- the install cell installs the pinned versions (``-c constraints.txt`` of the repository
-  named in _config.yml, ``repository.url``), and hidden code cells are folded (Colab forms).
+- the install cell installs the pinned versions (``-c constraints.txt`` of the
+  repository named in _config.yml, ``repository.url``), and hidden code cells are folded
+  (Colab forms).
 
 The repository address is read from _config.yml; nothing here repeats it.
 """
@@ -40,11 +42,23 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-PROOF_NAMES = {"theorem": "Theorem", "lemma": "Lemma", "definition": "Definition",
-               "proposition": "Proposition", "corollary": "Corollary", "remark": "Remark",
-               "assumption": "Assumption", "algorithm": "Algorithm", "example": "Example",
-               "conjecture": "Conjecture", "axiom": "Axiom", "criterion": "Criterion",
-               "observation": "Observation", "property": "Property", "notation": "Notation"}
+PROOF_NAMES = {
+    "theorem": "Theorem",
+    "lemma": "Lemma",
+    "definition": "Definition",
+    "proposition": "Proposition",
+    "corollary": "Corollary",
+    "remark": "Remark",
+    "assumption": "Assumption",
+    "algorithm": "Algorithm",
+    "example": "Example",
+    "conjecture": "Conjecture",
+    "axiom": "Axiom",
+    "criterion": "Criterion",
+    "observation": "Observation",
+    "property": "Property",
+    "notation": "Notation",
+}
 FENCE_OPEN = re.compile(r"^(?P<fence>`{3,}|:{3,})\{(?P<name>[\w:-]+)\}\s*(?P<arg>.*)$")
 OPTION = re.compile(r"^:([\w-]+):\s*(.*)$")
 LABEL_LINE = re.compile(r"^\(([\w-]+)\)=\s*$")
@@ -53,7 +67,7 @@ EQ_LABEL = re.compile(r"\$\$\s*\((?P<label>[\w-]+)\)")
 GLUE_SLOT = "⟨{}⟩"
 
 
-# ---------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 # Configuration: macros, repository, bibliography
 
 
@@ -62,7 +76,7 @@ def load_config(root: Path = ROOT) -> dict:
 
 
 def macros(config: dict) -> dict[str, str]:
-    """The book's LaTeX macros, name -> expansion (from the MathJax settings of _config.yml)."""
+    """The book's LaTeX macros, name -> expansion (MathJax settings of _config.yml)."""
     tex = config["sphinx"]["config"]["mathjax3_config"]["tex"]["macros"]
     return {name: value for name, value in tex.items() if isinstance(value, str)}
 
@@ -83,7 +97,7 @@ def _bib_field(body: str, name: str) -> str:
     i, depth, out = match.end(), 0, []
     if body[i] == '"':
         end = body.index('"', i + 1)
-        return body[i + 1:end]
+        return body[i + 1 : end]
     while i < len(body):
         ch = body[i]
         if ch == "{":
@@ -108,8 +122,15 @@ def load_bibliography(path: Path) -> dict[str, tuple[str, str]]:
     text = path.read_text(encoding="utf-8")
     for match in re.finditer(r"@\w+\s*\{\s*([^,\s]+)\s*,(.*?)\n\}", text, re.S):
         key, body = match.group(1), match.group(2)
-        names = [n.strip() for n in re.split(r"\s+and\s+", _bib_field(body, "author")) if n.strip()]
-        last = [re.sub(r"[{}]", "", n.split(",")[0] if "," in n else n.split()[-1]) for n in names]
+        names = [
+            n.strip()
+            for n in re.split(r"\s+and\s+", _bib_field(body, "author"))
+            if n.strip()
+        ]
+        last = [
+            re.sub(r"[{}]", "", n.split(",")[0] if "," in n else n.split()[-1])
+            for n in names
+        ]
         if len(last) > 2:
             who = f"{last[0]} et al."
         elif len(last) == 2:
@@ -121,21 +142,23 @@ def load_bibliography(path: Path) -> dict[str, tuple[str, str]]:
 
 
 def colab_install_cell(config: dict) -> str:
-    """The first code cell on Colab: install hmc_lite with the repository's pinned versions."""
+    """The first code cell on Colab: install hmc_lite with the pinned versions."""
     url = config["repository"]["url"].rstrip("/")
     branch = config["repository"].get("branch", "main")
     owner_repo = url.split("github.com/", 1)[1]
-    constraints = f"https://raw.githubusercontent.com/{owner_repo}/{branch}/constraints.txt"
+    constraints = (
+        f"https://raw.githubusercontent.com/{owner_repo}/{branch}/constraints.txt"
+    )
     return (
         "import importlib.util, subprocess, sys\n"
-        "if importlib.util.find_spec(\"hmc_lite\") is None:  # e.g. on Colab: pinned versions\n"
-        "    subprocess.run([sys.executable, \"-m\", \"pip\", \"install\", \"-q\",\n"
-        f"                    \"-c\", \"{constraints}\", \"myst-nb\",\n"
-        f"                    \"hmc_lite @ git+{url}@{branch}\"], check=True)"
+        'if importlib.util.find_spec("hmc_lite") is None:  # e.g. on Colab\n'
+        '    subprocess.run([sys.executable, "-m", "pip", "install", "-q",\n'
+        f'                    "-c", "{constraints}", "myst-nb",\n'
+        f'                    "hmc_lite @ git+{url}@{branch}"], check=True)'
     )
 
 
-# ---------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 # Numbers and titles of every label in the book
 
 
@@ -180,7 +203,7 @@ def _strip_roles(text: str) -> str:
 
 
 def label_index(pages: list[Path]) -> dict[str, str]:
-    """label -> how the book prints a reference to it ("Figure 6.1", "Chapter 2, *Title*")."""
+    """label -> how the book prints a reference ("Figure 6.1", "Chapter 2, *Title*")."""
     appendices = [p for p in pages if p.stem.startswith("appendix_")]
     index: dict[str, str] = {}
     for path in pages:
@@ -218,7 +241,7 @@ def label_index(pages: list[Path]) -> dict[str, str]:
             if fence:
                 name = fence.group("name")
                 opts = {}
-                for following in lines[i + 1:i + 12]:
+                for following in lines[i + 1 : i + 12]:
                     opt = OPTION.match(following)
                     if not opt:
                         break
@@ -246,15 +269,19 @@ def label_index(pages: list[Path]) -> dict[str, str]:
     return index
 
 
-# ---------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 # Markdown: directives and roles
 
 
 class Converter:
-    """Turns the MyST Markdown of one page into plain Markdown (one instance per page)."""
+    """Turns the MyST Markdown of one page into plain Markdown."""
 
-    def __init__(self, labels: dict[str, str], bib: dict[str, tuple[str, str]],
-                 table: dict[str, str]):
+    def __init__(
+        self,
+        labels: dict[str, str],
+        bib: dict[str, tuple[str, str]],
+        table: dict[str, str],
+    ):
         self.labels, self.bib, self.macros = labels, bib, table
 
     # roles
@@ -289,6 +316,7 @@ class Converter:
             if role == "math":
                 return f"${body}$"
             return body
+
         return ROLE.sub(replace, text)
 
     # directives
@@ -306,14 +334,21 @@ class Converter:
                 out.append(line)
                 i += 1
                 continue
-            mark, name, arg = fence.group("fence"), fence.group("name"), fence.group("arg").strip()
+            mark, name, arg = (
+                fence.group("fence"),
+                fence.group("name"),
+                fence.group("arg").strip(),
+            )
             body, i = self._block(lines, i + 1, mark)
             opts, body = self._options(body)
             inner = self.convert("\n".join(body), glued)
             out.extend(self._directive(name, arg, opts, inner, glued).splitlines())
         text = "\n".join(out)
-        text = EQ_LABEL.sub(lambda m: "\\tag{%s}\n$$" % self.labels.get(m.group("label"), "")
-                            .strip("()"), text)
+        text = EQ_LABEL.sub(
+            lambda m: "\\tag{%s}\n$$"
+            % self.labels.get(m.group("label"), "").strip("()"),
+            text,
+        )
         return expand_macros(self.roles(text, glued), self.macros)
 
     @staticmethod
@@ -321,7 +356,10 @@ class Converter:
         body, depth = [], 0
         while i < len(lines):
             stripped = lines[i].strip()
-            if FENCE_OPEN.match(lines[i]) and FENCE_OPEN.match(lines[i]).group("fence") == mark:
+            if (
+                FENCE_OPEN.match(lines[i])
+                and FENCE_OPEN.match(lines[i]).group("fence") == mark
+            ):
                 depth += 1
             elif stripped == mark:
                 if depth == 0:
@@ -340,7 +378,9 @@ class Converter:
             k += 1
         return opts, body[k:]
 
-    def _directive(self, name: str, arg: str, opts: dict, inner: str, glued: list[str]) -> str:
+    def _directive(
+        self, name: str, arg: str, opts: dict, inner: str, glued: list[str]
+    ) -> str:
         title = self.roles(expand_macros(arg, self.macros), glued) if arg else ""
         key = opts.get("label") or opts.get("name") or ""
         if name.startswith("prf:"):
@@ -348,7 +388,11 @@ class Converter:
             if kind == "proof":
                 return f"*Proof.* {inner.strip()} $\\square$\n"
             head = self.labels.get(key, PROOF_NAMES.get(kind, kind.title()))
-            return f"**{head}**" + (f" ({title})." if title else ".") + f" {inner.strip()}\n"
+            return (
+                f"**{head}**"
+                + (f" ({title})." if title else ".")
+                + f" {inner.strip()}\n"
+            )
         if name in ("exercise-start", "exercise"):
             head = self.labels.get(key, "Exercise")
             return f"### {head}: {title}\n\n{inner.strip()}\n"
@@ -359,10 +403,25 @@ class Converter:
             return f"**{head}.** {inner.strip()}\n"
         if name == "list-table":
             return self._list_table(title, self.labels.get(key, "Table"), inner, opts)
-        if name in ("admonition", "note", "tip", "warning", "important", "hint", "caution",
-                    "attention", "seealso", "dropdown", "margin", "sidebar", "topic"):
+        if name in (
+            "admonition",
+            "note",
+            "tip",
+            "warning",
+            "important",
+            "hint",
+            "caution",
+            "attention",
+            "seealso",
+            "dropdown",
+            "margin",
+            "sidebar",
+            "topic",
+        ):
             head = title or name.title()
-            quoted = "\n".join("> " + line if line else ">" for line in inner.strip().splitlines())
+            quoted = "\n".join(
+                "> " + line if line else ">" for line in inner.strip().splitlines()
+            )
             return f"> **{head}**\n>\n{quoted}\n"
         if name == "math":
             return f"$$\n{inner.strip()}\n$$\n"
@@ -384,23 +443,27 @@ class Converter:
         width = max(len(r) for r in rows)
         rows = [r + [""] * (width - len(r)) for r in rows]
         header_rows = int(opts.get("header-rows", "0") or 0)
-        table = ["| " + " | ".join(c.replace("|", "\\|") for c in rows[0]) + " |",
-                 "|" + "---|" * width]
+        table = [
+            "| " + " | ".join(c.replace("|", "\\|") for c in rows[0]) + " |",
+            "|" + "---|" * width,
+        ]
         if header_rows == 0:
             table = ["|" + " |" * width, "|" + "---|" * width]
             body = rows
         else:
             body = rows[1:]
-        table += ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in body]
+        table += [
+            "| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in body
+        ]
         return f"**{head}.** {caption}\n\n" + "\n".join(table) + "\n"
 
 
-# ---------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 # Notebooks
 
 
-SETUP = '''# Added for Colab: keeps the values the chapter "glues" into its text, to print them
-# after each paragraph that quotes them (the online book shows them in place).
+SETUP = """# Added for Colab: keeps the values the chapter "glues" into its text, to
+# print them after each paragraph that quotes them (the book shows them in place).
 import myst_nb
 
 _GLUED = {}
@@ -422,12 +485,18 @@ def _show_glued(*keys):
             print(f"⟨{name}⟩: computed below")
 
 
-myst_nb.glue = _keep_glue'''
+myst_nb.glue = _keep_glue"""
 
 
 def _code(cell_id: str, source: str, metadata: dict | None = None) -> dict:
-    return {"cell_type": "code", "execution_count": None, "id": cell_id,
-            "metadata": metadata or {}, "outputs": [], "source": source.splitlines(keepends=True)}
+    return {
+        "cell_type": "code",
+        "execution_count": None,
+        "id": cell_id,
+        "metadata": metadata or {},
+        "outputs": [],
+        "source": source.splitlines(keepends=True),
+    }
 
 
 def _after_solution(text: str) -> str:
@@ -436,17 +505,21 @@ def _after_solution(text: str) -> str:
     lines = rest.splitlines(keepends=True)
     for k, line in enumerate(lines[1:], start=1):
         if line.strip() == "```":
-            return "".join(lines[k + 1:])
+            return "".join(lines[k + 1 :])
     return ""
 
 
 def book_page_url(config: dict, name: str) -> str:
-    """Where GitHub Pages publishes the page of notebook ``name`` (see the deploy workflow)."""
-    owner, repo = config["repository"]["url"].rstrip("/").split("github.com/", 1)[1].split("/")
+    """Where GitHub Pages publishes the page of notebook ``name`` (deploy workflow)."""
+    owner, repo = (
+        config["repository"]["url"].rstrip("/").split("github.com/", 1)[1].split("/")
+    )
     return f"https://{owner.lower()}.github.io/{repo}/book/{name}.html"
 
 
-def convert_notebook(nb: dict, converter: Converter, install: str, page_url: str = "") -> dict:
+def convert_notebook(
+    nb: dict, converter: Converter, install: str, page_url: str = ""
+) -> dict:
     """The Colab version of one notebook (``page_url``: its page in the online book)."""
     out = copy.deepcopy(nb)
     cells: list[dict] = []
@@ -470,13 +543,22 @@ def convert_notebook(nb: dict, converter: Converter, install: str, page_url: str
             glued: list[str] = []
             markdown = converter.convert(text, glued).strip()
             if markdown:
-                new = {"cell_type": "markdown", "id": cell["id"], "metadata": {},
-                       "source": markdown.splitlines(keepends=True)}
+                new = {
+                    "cell_type": "markdown",
+                    "id": cell["id"],
+                    "metadata": {},
+                    "source": markdown.splitlines(keepends=True),
+                }
                 cells.append(new)
             if glued:
                 keys = ", ".join(json.dumps(k) for k in dict.fromkeys(glued))
                 (cells if setup_done else waiting).append(
-                    _code(cell["id"] + "-glued", f"_show_glued({keys})", {"cellView": "form"}))
+                    _code(
+                        cell["id"] + "-glued",
+                        f"_show_glued({keys})",
+                        {"cellView": "form"},
+                    )
+                )
             continue
         if in_solution:
             continue
@@ -491,18 +573,29 @@ def convert_notebook(nb: dict, converter: Converter, install: str, page_url: str
             setup_done, waiting = True, []
             continue
         if {"remove-cell", "hide-input", "remove-input"} & set(tags):
-            title = "Hidden in the online book" if "remove-cell" in tags else "Show code"
+            title = (
+                "Hidden in the online book" if "remove-cell" in tags else "Show code"
+            )
             new["source"] = (f"#@title {title}\n" + text).splitlines(keepends=True)
             new["metadata"] = {"cellView": "form"}
         cells.append(new)
     if not setup_done and waiting:  # no install cell: set up first, then print
         cells[:0] = [_code("colab-glue-setup", SETUP, {"cellView": "form"})] + waiting
     if page_url:  # after the title
-        note = {"cell_type": "markdown", "id": "colab-note", "metadata": {}, "source": [
-            f"*This notebook is generated from a page of [the online book]({page_url}) for "
-            "Colab and Jupyter: the solutions of the exercises are in the book, and the "
-            "numbers quoted in the text (⟨...⟩) are printed by the code as it runs.*"]}
-        first = next((k for k, c in enumerate(cells) if c["cell_type"] == "markdown"), -1)
+        note = {
+            "cell_type": "markdown",
+            "id": "colab-note",
+            "metadata": {},
+            "source": [
+                "*This notebook is generated from a page of [the online "
+                f"book]({page_url}) for Colab and Jupyter: the solutions of the "
+                "exercises are in the book, and the numbers quoted in the text "
+                "(⟨...⟩) are printed by the code as it runs.*"
+            ],
+        }
+        first = next(
+            (k for k, c in enumerate(cells) if c["cell_type"] == "markdown"), -1
+        )
         cells.insert(first + 1, note)
     out["cells"] = cells
     meta = out.setdefault("metadata", {})
@@ -512,22 +605,29 @@ def convert_notebook(nb: dict, converter: Converter, install: str, page_url: str
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("pages", nargs="*", type=Path, help="notebooks (default: every page)")
+    parser.add_argument(
+        "pages", nargs="*", type=Path, help="notebooks (default: every page)"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "_build" / "colab")
     args = parser.parse_args(argv)
     config = load_config()
     pages = toc_pages()
-    converter = Converter(label_index(pages), load_bibliography(ROOT / "book" / "references.bib"),
-                          macros(config))
+    converter = Converter(
+        label_index(pages),
+        load_bibliography(ROOT / "book" / "references.bib"),
+        macros(config),
+    )
     install = colab_install_cell(config)
     chosen = args.pages or [p for p in pages if p.suffix == ".ipynb"]
     args.out.mkdir(parents=True, exist_ok=True)
     for path in chosen:
         nb = json.loads(Path(path).read_text(encoding="utf-8"))
-        result = convert_notebook(nb, converter, install,
-                                  book_page_url(config, Path(path).stem))
+        result = convert_notebook(
+            nb, converter, install, book_page_url(config, Path(path).stem)
+        )
         (args.out / Path(path).name).write_text(
-            json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+            json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
     print(f"{len(chosen)} notebooks for Colab in {args.out}")
     return 0
 
