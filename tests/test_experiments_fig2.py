@@ -95,3 +95,18 @@ def test_settings_are_checked():
     assert module.FIG2_SCALES["book"].fractions == tuple(
         np.round(np.arange(0.4, 1.25, 0.1), 2).tolist()
     )
+
+
+def test_book_streams_are_chapter_7s_network_numbers():
+    # chapter 7 numbers the networks of both experiments in one list (Figure 3's order,
+    # then leaky ReLU [1, 56, 1]); a network draws the same numbers in fig2 and fig3
+    from hmc_lite.experiments.fig3 import FIG3_SCALES, fig3_networks
+
+    nets = fig3_networks(FIG3_SCALES["book"])
+    number = {(n[0], n[3]): k for k, n in enumerate(nets)}
+    book = module.FIG2_SCALES["book"]
+    assert book.streams == (
+        number["sigmoid", book.widths],
+        number["relu", book.widths],
+        len(nets),
+    )

@@ -54,7 +54,7 @@ class Fig2Settings(NamedTuple):
     streams:
         One number per model: the network's random numbers are
         ``default_rng([seed, 1, stream])`` (equilibration), ``[seed, 2, stream]``
-        (stability limits); chapter 7 numbers its networks so (2, 5, 12 for the
+        (stability limits); chapter 7 numbers its networks so (2, 8, 12 for the
         ``[1, 56, 1]`` networks), and the book scale uses its numbers.
     widths:
         Layer widths of every network, e.g. ``(1, 56, 1)``.
@@ -125,10 +125,10 @@ FIG2_SCALES: dict[str, Fig2Settings] = {
         max_blocks=3,
         n_lanczos=5,
     ),
-    "book": Fig2Settings(("sigmoid", "relu", "leaky_relu"), (2, 5, 12)),
+    "book": Fig2Settings(("sigmoid", "relu", "leaky_relu"), (2, 8, 12)),
     "paper": Fig2Settings(
         SYNTHETIC_MODELS,
-        (2, 5, 12, 13),
+        (2, 8, 12, 13),
         fractions=tuple(np.round(np.arange(0.2, 1.301, 0.05), 2).tolist()),
         n_modes=16,
         chains_per_mode=4,
