@@ -93,7 +93,8 @@ def test_notebook_imports_hmc_lite_and_installs_from_the_configured_repository(p
 # --- The built book -------------------------------------------------------------------
 # One strict build from clean (warnings are errors, every chapter executed) is shared by
 # the tests below, which read the HTML that readers see and the notebooks as nbclient
-# executed them (what JupyterLab, Binder and Colab show), from the build's execution cache.
+# executed them (what JupyterLab, Binder and Colab show), from the build's execution
+# cache.
 
 FIGURE_NAME = re.compile(
     r"```\{(?:glue:figure|figure)\}[^\n]*\n(?::[^\n]*\n)*?:name: (\S+)"
@@ -278,9 +279,19 @@ def test_the_printable_edition_builds(built_book):
     """
     out = built_book.html.parents[1]
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "tools" / "build_book.py"), str(ROOT),
-         "--path-output", str(out), "--builder", "singlehtml"],
-        cwd=ROOT, env=dict(os.environ, MPLBACKEND="Agg"), capture_output=True, text=True,
+        [
+            sys.executable,
+            str(ROOT / "tools" / "build_book.py"),
+            str(ROOT),
+            "--path-output",
+            str(out),
+            "--builder",
+            "singlehtml",
+        ],
+        cwd=ROOT,
+        env=dict(os.environ, MPLBACKEND="Agg"),
+        capture_output=True,
+        text=True,
         timeout=600,
     )
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]

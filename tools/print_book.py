@@ -27,11 +27,13 @@ import threading
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-MATHJAX_SECONDS = 60  # virtual time the browser gives the page (MathJax) before printing
+# virtual time the browser gives the page (MathJax) before printing
+MATHJAX_SECONDS = 60
 
 
 def find_browser(name: str | None) -> str:
-    """The browser to print with: ``name`` if given, else the first of BROWSERS found."""
+    """The browser to print with: ``name`` if given, else the first of BROWSERS found.
+    """
     for candidate in (name,) if name else BROWSERS:
         path = shutil.which(candidate)
         if path:
@@ -63,9 +65,13 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "_build" / "book.pdf"),
                         help="the PDF to write (default: _build/book.pdf)")
-    parser.add_argument("--browser", default=None,
-                        help="Chromium or Chrome executable (default: the first found of "
-                        + ", ".join(BROWSERS) + ")")
+    parser.add_argument(
+        "--browser",
+        default=None,
+        help="Chromium or Chrome executable (default: the first found of "
+        + ", ".join(BROWSERS)
+        + ")",
+    )
     args = parser.parse_args(argv)
     browser = find_browser(args.browser)
     build = subprocess.run([sys.executable, str(ROOT / "tools" / "build_book.py"),
@@ -73,8 +79,9 @@ def main(argv: list[str]) -> int:
     if build.returncode != 0:
         return build.returncode
     site = ROOT / "_build" / "singlehtml"
-    # The root page is book/intro, but the one-page build keeps _static and _images at the
-    # top of the site and links them relative to it: make them reachable from book/ too.
+    # The root page is book/intro, but the one-page build keeps _static and _images at
+    # the top of the site and links them relative to it: make them reachable from book/
+    # too.
     for name in ("_static", "_images"):
         link = site / "book" / name
         if not link.exists() and (site / name).exists():
@@ -82,10 +89,18 @@ def main(argv: list[str]) -> int:
     out = pathlib.Path(args.out).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     with serve(site) as base, tempfile.TemporaryDirectory() as profile:
-        cmd = [browser, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
-               f"--user-data-dir={profile}", "--no-pdf-header-footer",
-               f"--virtual-time-budget={MATHJAX_SECONDS * 1000}",
-               f"--print-to-pdf={out}", f"{base}/book/intro.html"]
+        cmd = [
+            browser,
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            f"--user-data-dir={profile}",
+            "--no-pdf-header-footer",
+            f"--virtual-time-budget={MATHJAX_SECONDS * 1000}",
+            f"--print-to-pdf={out}",
+            f"{base}/book/intro.html",
+        ]
         printed = subprocess.run(cmd, capture_output=True, text=True)
     if printed.returncode != 0 or not out.exists() or out.stat().st_size == 0:
         print(printed.stderr, file=sys.stderr)
