@@ -186,7 +186,8 @@ class Fig3Result(NamedTuple):
         ``(A, D, W, 2, C, N)``.
     crossings:
         ``(A, D, W, C)``: kink surfaces crossed by one trajectory (common step size,
-        ``path_length``) from each chain's final state of setting 0.
+        ``path_length``) from each chain's final state of setting 0
+        (:meth:`hmc_lite.MLPPotential.kink_crossings`, summed over the path).
     mode, stability_limit, start_potential:
         ``(A, D, W, C)``. ``mode_potential``: ``(A, D, W, M)``.
     equilibrium_transitions, equilibrium_converged, equilibrium_retried,
@@ -267,19 +268,6 @@ def fig3_cost(settings: Fig3Settings) -> int:
     return len(fig3_networks(s)) * s.chains * (2 * int(s.n_samples) + 1)
 
 
-def _kink_crossings(pot, positions: np.ndarray) -> np.ndarray:
-    """Sign changes of every hidden pre-activation along each trajectory.
-
-    ``positions`` has shape ``(chains, steps, dim)``.
-    """
-    total = np.zeros(positions.shape[0])
-    for c, path in enumerate(positions):  # one chain at a time: memory
-        for z in pot.pre_activations(path):
-            on = z > 0
-            total[c] += np.sum(on[1:] != on[:-1])
-    return total
-
-
 def _equilibrium_piece(
     s: Fig3Settings, model: str, widths: tuple[int, ...], stream: int, *, progress=None
 ) -> dict[str, np.ndarray]:
@@ -328,7 +316,7 @@ def _size_piece(
         "n_steps": steps.reshape(2, C),
         "accept_prob": run.accept_prob.reshape(2, C, N),
         "divergent": divergent(run).reshape(2, C, N),
-        "crossings": _kink_crossings(pot, path.positions),
+        "crossings": pot.kink_crossings(path.positions).sum(axis=1),
     }
 
 
