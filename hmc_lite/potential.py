@@ -14,7 +14,7 @@ from typing import Callable, NamedTuple
 import autograd.numpy as anp
 import numpy as np
 
-from ._validation import check_float_array, check_positions
+from ._validation import check_float_array, check_int, check_positions
 from autograd import make_vjp
 
 __all__ = ["Potential", "ValueAndGrad", "WhitenedPotential", "check_positions"]
@@ -77,12 +77,8 @@ class Potential:
     ) -> None:
         if not callable(U):
             raise TypeError(f"U must be callable, got {type(U).__name__}")
-        if dim is not None and (
-            isinstance(dim, (bool, np.bool_)) or int(dim) != dim or dim < 1
-        ):
-            raise ValueError(f"dim must be a positive integer, got {dim!r}")
         self._U = U
-        self.dim = None if dim is None else int(dim)
+        self.dim = None if dim is None else check_int(dim, "dim")
         self.name = name
         self.n_grad_calls = 0
 

@@ -85,8 +85,9 @@ def test_constructor_checks_its_arguments():
         Potential(3.0)
     with pytest.raises(ValueError, match="dim"):
         Potential(banana, dim=0)
-    with pytest.raises(ValueError, match="dim"):
-        Potential(banana, dim=1.5)
+    for bad in (1.5, True, "2"):  # the wrong kind of argument
+        with pytest.raises(TypeError, match="dim"):
+            Potential(banana, dim=bad)
     assert "banana" in repr(Potential(banana, dim=2, name="banana"))
 
 
@@ -129,9 +130,12 @@ def test_potential_with_dim_refuses_other_widths():
         pot.value_and_grad(np.zeros((1, 3)))
 
 
-@pytest.mark.parametrize("dim", [0, 2.5, True, np.True_])
-def test_potential_refuses_a_bad_dim(dim):
-    with pytest.raises(ValueError, match="dim"):
+@pytest.mark.parametrize(
+    "dim, error",
+    [(0, ValueError), (2.5, TypeError), (True, TypeError), (np.True_, TypeError)],
+)
+def test_potential_refuses_a_bad_dim(dim, error):
+    with pytest.raises(error, match="dim"):
         Potential(banana, dim=dim)
 
 

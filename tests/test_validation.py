@@ -269,7 +269,7 @@ FUZZ = {
     ),
     "12 dim=True": (
         lambda: hmc_lite.Potential(lambda q: anp.sum(q, axis=1), dim=True),
-        ValueError, "dim",
+        TypeError, "dim",
     ),
 }
 
