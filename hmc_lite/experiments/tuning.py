@@ -19,7 +19,7 @@ from typing import Any, Callable, NamedTuple
 import numpy as np
 
 from ..adaptation import adapt_diagonal_mass, adapt_step_size
-from ..diagnostics import ess, rhat, stability_limit
+from ..diagnostics import ess_per_gradient, rhat, stability_limit
 from ..equilibrium import equilibrate
 from ..kernel import sample
 from ..potential import WhitenedPotential
@@ -494,7 +494,7 @@ def _experiment_piece(
             out["divergent"][k, m] = run_div[sel].mean()
             out["accept_prob_adapt"][k, m] = acc_adapt[sel].mean()
             out["divergent_adapt"][k, m] = div_adapt[sel].mean()
-            out["ess"][k, m] = 1e3 * ess(f[sel]).mean() / grads  # per 1000 gradients
+            out["ess"][k, m] = ess_per_gradient(f[sel], grads)  # per 1000 gradients
             out["rhat"][k, m] = rhat(f[sel]).max()
             out["u_start"][k, m] = pot(start[sel]).mean()
             out["u_end"][k, m] = run.final_state.potential_energy[sel].mean()
