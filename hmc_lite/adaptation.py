@@ -31,7 +31,7 @@ regularised variance of the positions drawn in it, and a final fast interval.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 import numpy as np
 
@@ -305,6 +305,7 @@ def adapt_step_size(
     kappa: float = 0.75,
     mu: float | np.ndarray | None = None,
     divergence_threshold: float = 1000.0,
+    callback: Callable[[int], object] | None = None,
 ) -> AdaptationResult:
     """Run ``n_adapt`` HMC transitions while tuning the step size by dual averaging.
 
@@ -343,6 +344,9 @@ def adapt_step_size(
         Dual-averaging settings; ``mu`` defaults to ``log(10 eps0)``.
     divergence_threshold:
         Passed to :func:`~hmc_lite.hmc_step`; a divergence has acceptance 0.
+    callback:
+        Called after every transition with its index ``0 .. n_adapt - 1`` (e.g.
+        to move a progress bar); its return value is ignored.
 
     Returns
     -------
@@ -428,6 +432,8 @@ def adapt_step_size(
         steps_trace[:, m] = steps
         accept[:, m] = info.accept_prob
         divergent[:, m] = info.is_divergent
+        if callback is not None:
+            callback(m)
 
     final_eps = eps_avg_trace[:, -1].copy()
     final_steps = _steps_for(final_eps, lengths, fixed_steps, max_n_steps)
@@ -545,6 +551,7 @@ def adapt_diagonal_mass(
     t0: float = 10.0,
     kappa: float = 0.75,
     divergence_threshold: float = 1000.0,
+    callback: Callable[[int], object] | None = None,
 ) -> MassAdaptationResult:
     """Adapt a diagonal inverse mass and the step size together, as Stan's warm-up does.
 
@@ -586,7 +593,7 @@ def adapt_diagonal_mass(
         size and an inverse mass, estimated from all their draws.
     init_buffer, term_buffer, base_window:
         The window schedule (Stan's defaults 75, 50, 25).
-    max_n_steps, gamma, t0, kappa, divergence_threshold:
+    max_n_steps, gamma, t0, kappa, divergence_threshold, callback:
         As in :func:`adapt_step_size`.
 
     Returns
@@ -655,6 +662,8 @@ def adapt_diagonal_mass(
                     inverse_mass[members] = _regularised_variance(draws)
                 da = dual_averaging_init(np.exp(da.log_step_size))
                 w += 1
+        if callback is not None:
+            callback(m)
 
     final_eps = (
         np.exp(da.log_step_size_avg)[index]

@@ -12,7 +12,7 @@ use Student's t distribution from :mod:`scipy.stats`.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import NamedTuple, Sequence
 
 import numpy as np
 from scipy import stats
@@ -39,6 +39,8 @@ __all__ = [
     "mode_summary",
     "PairedDifference",
     "paired_difference",
+    "HolmComparison",
+    "holm_comparisons",
     "HolmResult",
     "holm",
     "verdict",
@@ -539,6 +541,53 @@ def holm(p_values: np.ndarray, alpha: float = 0.05) -> HolmResult:
     adjusted = np.empty(m)
     adjusted[order] = np.maximum.accumulate(scaled)
     return HolmResult(adjusted, adjusted <= alpha)
+
+
+class HolmComparison(NamedTuple):
+    """One member of a family of paired comparisons (:func:`holm_comparisons`).
+
+    Attributes
+    ----------
+    difference:
+        The paired comparison itself.
+    p_holm:
+        Its Holm-adjusted p value within the family.
+    reject:
+        Whether the family rejects "no difference" for it at level ``alpha``.
+    """
+
+    difference: PairedDifference
+    p_holm: float
+    reject: bool
+
+
+def holm_comparisons(
+    differences: Sequence[PairedDifference], alpha: float = 0.05
+) -> list[HolmComparison]:
+    """Correct a family of paired comparisons together with :func:`holm`.
+
+    Returns one :class:`HolmComparison` per entry of ``differences``, in order.
+
+    Examples
+    --------
+    >>> a = np.array([1.0, 1.2, 0.9, 1.1])
+    >>> family = holm_comparisons([paired_difference(a + 1, a + [0, .1, -.1, 0]),
+    ...                            paired_difference(a, a + [.1, -.1, 0, 0])])
+    >>> [m.reject for m in family]
+    [True, False]
+    """
+    differences = list(differences)
+    if not all(isinstance(d, PairedDifference) for d in differences):
+        raise TypeError(
+            f"differences must be PairedDifference results; got {differences!r}"
+        )
+    if not differences:
+        raise ValueError("differences must hold at least one comparison; got none")
+    result = holm(np.array([d.p_value for d in differences]), alpha)
+    return [
+        HolmComparison(d, float(p), bool(r))
+        for d, p, r in zip(differences, result.adjusted, result.reject)
+    ]
 
 
 def verdict(

@@ -21,7 +21,7 @@ from one mode with a fixed, short run.
 from __future__ import annotations
 
 import warnings
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 import numpy as np
 from scipy.optimize import minimize
@@ -182,6 +182,7 @@ def equilibrate(
     max_blocks: int = 10,
     rhat_threshold: float | None = None,
     divergence_threshold: float = 1000.0,
+    callback: Callable[[int], object] | None = None,
 ) -> EquilibriumResult:
     """Optimise to ``n_modes`` modes, split the chains among them, and run HMC to
     equilibrium.
@@ -224,6 +225,9 @@ def equilibrate(
         converge), until :func:`levelled_off` holds (with ``rhat_threshold``).
     divergence_threshold:
         Passed to :func:`~hmc_lite.hmc_step`.
+    callback:
+        Called after every HMC transition with its index (e.g. to move a
+        progress bar); there are at most ``n_adapt + block * max_blocks``.
 
     Returns
     -------
@@ -331,6 +335,8 @@ def equilibrate(
         state, info = hmc_step(state, potential, eps, n_steps, rng=rng,
                                divergence_threshold=divergence_threshold)
         trace[:, m] = state.potential_energy
+        if callback is not None:
+            callback(m)
         m += 1
         if m <= n_adapt:
             group_accept = (

@@ -66,6 +66,25 @@ def test_same_seed_same_result_and_the_rng_matters():
     assert not np.array_equal(a.position, c.position)
 
 
+def test_callbacks_see_every_transition_and_change_nothing():
+    seen = []
+    a, b = run_gaussian(3, callback=seen.append), run_gaussian(3)
+    assert seen == list(range(a.n_transitions))
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)
+    pot = gaussian_potential(COV, MEAN)
+    for adapt, n_adapt in ((hmc_lite.adapt_step_size, 12),
+                           (hmc_lite.adapt_diagonal_mass, 150)):
+        seen = []
+        kwargs = dict(rng=np.random.default_rng(1), step_size=0.3, n_adapt=n_adapt,
+                      n_steps=3)
+        with_callback = adapt(pot, np.zeros((4, DIM)), callback=seen.append, **kwargs)
+        kwargs["rng"] = np.random.default_rng(1)
+        without = adapt(pot, np.zeros((4, DIM)), **kwargs)
+        assert seen == list(range(n_adapt))
+        np.testing.assert_array_equal(with_callback.step_size, without.step_size)
+
+
 def test_a_given_step_size_is_used_unchanged():
     res = run_gaussian(step_size=0.3)
     np.testing.assert_array_equal(res.step_size, np.full(32, 0.3))

@@ -11,10 +11,12 @@ import pytest
 from scipy import stats
 
 from hmc_lite.diagnostics import (
+    HolmComparison,
     HolmResult,
     ModeSummary,
     PairedDifference,
     holm,
+    holm_comparisons,
     mode_summary,
     paired_difference,
     t_interval,
@@ -112,6 +114,25 @@ def test_holm_matches_the_step_down_definition():
     np.testing.assert_array_equal(res.reject, reject)
 
 
+def test_holm_comparisons_keep_order_and_match_holm():
+    rng = np.random.default_rng(5)
+    base = rng.normal(size=(4, 6))
+    shifts = [0.0, 0.3, 2.0, -1.5]
+    diffs = [
+        paired_difference(b + s, b + rng.normal(0, 0.2, 6))
+        for b, s in zip(base, shifts)
+    ]
+    family = holm_comparisons(diffs, alpha=0.05)
+    expected = holm(np.array([d.p_value for d in diffs]), alpha=0.05)
+    assert [m.difference for m in family] == diffs  # same order as given
+    assert all(isinstance(m, HolmComparison) for m in family)
+    np.testing.assert_allclose([m.p_holm for m in family], expected.adjusted)
+    assert [m.reject for m in family] == expected.reject.tolist()
+    assert family[2].reject and family[3].reject and not family[0].reject
+    with pytest.raises(TypeError, match="differences"):
+        holm_comparisons([0.01, 0.2])  # p values, not comparisons
+
+
 @pytest.mark.parametrize(
     "call, match",
     [
@@ -125,6 +146,7 @@ def test_holm_matches_the_step_down_definition():
         (lambda: paired_difference([1.0, 2.0], [1.0, 3.0], level=0), "level"),
         (lambda: holm([0.1, 1.5]), "p_values"),
         (lambda: holm([0.1], alpha=0.0), "alpha"),
+        (lambda: holm_comparisons([]), "differences"),
     ],
 )
 def test_bad_input_is_refused(call, match):
