@@ -29,7 +29,12 @@ TINY = FIG1_SCALES["tiny"]
 
 
 def _expected_shapes(s) -> dict[str, tuple[int, ...]]:
-    A, S, F, K = len(s.models), len(s.step_sizes), len(s.limit_fractions), len(s.n_steps)
+    A, S, F, K = (
+        len(s.models),
+        len(s.step_sizes),
+        len(s.limit_fractions),
+        len(s.n_steps),
+    )
     M, C, N = s.n_modes, s.n_modes * s.chains_per_mode, s.n_samples
     return {
         "models": (A,),
@@ -70,8 +75,19 @@ def test_every_field_has_a_stated_shape():
 def test_cli_writes_npz_that_loads_without_pickle(tmp_path):
     out = tmp_path / "sub" / "fig1.npz"
     proc = subprocess.run(
-        [sys.executable, "-m", "hmc_lite.experiments", "fig1", "--scale", "tiny", "--out", str(out)],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "hmc_lite.experiments",
+            "fig1",
+            "--scale",
+            "tiny",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
     assert out.exists()
@@ -107,14 +123,20 @@ def _check_result(res, s) -> None:
         np.testing.assert_allclose(res.start_potential[a],
                                    fig1_potential(str(model))(res.start_position[a]))
     assert np.all(np.isfinite(res.stability_limit)) and np.all(res.stability_limit > 0)
-    assert np.all(np.isfinite(res.mode_stability_limit)) and np.all(res.mode_stability_limit > 0)
-    # the relative grid is limit_fractions times each network's median limit at equilibrium
+    assert np.all(np.isfinite(res.mode_stability_limit)) and np.all(
+        res.mode_stability_limit > 0
+    )
+    # the relative grid is limit_fractions times each network's median limit at
+    # equilibrium
     np.testing.assert_allclose(
         res.rel_step_sizes,
         np.outer(np.median(res.stability_limit, axis=1), s.limit_fractions))
     assert res.equilibrium_converged.dtype == bool and res.equilibrium_converged.all()
     assert np.all(res.equilibrium_transitions >= s.n_adapt + 2 * s.block)
-    for acc, div in ((res.accept_prob, res.divergent), (res.rel_accept_prob, res.rel_divergent)):
+    for acc, div in (
+        (res.accept_prob, res.divergent),
+        (res.rel_accept_prob, res.rel_divergent),
+    ):
         assert np.all((acc >= 0) & (acc <= 1))
         assert np.all(acc[div] == 0)
 
@@ -124,8 +146,16 @@ def test_run_fig1_is_reproducible_and_models_are_independent():
     two = run_fig1(TINY._replace(models=TINY.models[1:]))
     # The same seed gives the same numbers, and a model's results do not
     # depend on which other models run with it.
-    for field in ("accept_prob", "rel_accept_prob", "stability_limit", "start_position", "mode"):
-        np.testing.assert_array_equal(getattr(one, field)[1:], getattr(two, field), err_msg=field)
+    for field in (
+        "accept_prob",
+        "rel_accept_prob",
+        "stability_limit",
+        "start_position",
+        "mode",
+    ):
+        np.testing.assert_array_equal(
+            getattr(one, field)[1:], getattr(two, field), err_msg=field
+        )
     _check_result(one, TINY)
 
 
@@ -145,13 +175,23 @@ def test_seed_is_a_parameter():
 
 
 def test_chains_start_from_equilibrate():
-    """The grid starts where hmc_lite.equilibrate leaves the chains, with its mode labels."""
+    """The grid starts where hmc_lite.equilibrate leaves the chains, with its mode
+    labels."""
     s = TINY._replace(models=("relu",))
     res = run_fig1(s, seed=2)
     eq = hmc_lite.equilibrate(
-        fig1_potential("relu"), s.chains, rng=_piece_rng(2, "relu", 0), n_modes=s.n_modes,
-        n_adam=s.n_adam, n_lbfgs=s.n_lbfgs, path_length=s.path_length,
-        target_accept=s.target_accept, n_adapt=s.n_adapt, block=s.block, max_blocks=s.max_blocks)
+        fig1_potential("relu"),
+        s.chains,
+        rng=_piece_rng(2, "relu", 0),
+        n_modes=s.n_modes,
+        n_adam=s.n_adam,
+        n_lbfgs=s.n_lbfgs,
+        path_length=s.path_length,
+        target_accept=s.target_accept,
+        n_adapt=s.n_adapt,
+        block=s.block,
+        max_blocks=s.max_blocks,
+    )
     np.testing.assert_array_equal(res.start_position[0], eq.position)
     np.testing.assert_array_equal(res.mode[0], eq.mode)
     np.testing.assert_array_equal(res.equilibrium_step_size[0], eq.step_size)
@@ -166,7 +206,9 @@ def test_book_and_paper_scales():
     assert book.n_modes >= 4 and paper.n_modes >= book.n_modes
     assert paper.chains > book.chains and set(book.models) <= set(paper.models)
     assert "leaky_relu_0.1" in paper.models
-    assert len(paper.step_sizes) > len(book.step_sizes) and max(paper.n_steps) > max(book.n_steps)
+    assert len(paper.step_sizes) > len(book.step_sizes) and max(paper.n_steps) > max(
+        book.n_steps
+    )
     assert fig1_cost(paper) > 20 * fig1_cost(book)
     for s in (book, paper):
         # the step sizes straddle the stability limits at equilibrium (about 1.1e-3 for
@@ -183,7 +225,21 @@ def test_progress_counts_every_gradient():
 
 def test_main_in_process_and_seed_override(tmp_path, capsys):
     out = tmp_path / "a.npz"
-    assert main(["fig1", "--scale", "tiny", "--out", str(out), "--seed", "3", "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "fig1",
+                "--scale",
+                "tiny",
+                "--out",
+                str(out),
+                "--seed",
+                "3",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     assert int(load_fig1(out).seed) == 3
     captured = capsys.readouterr()
     assert captured.err == ""  # --no-progress: nothing on stderr
@@ -212,7 +268,9 @@ def test_bad_arguments_are_refused(argv, tmp_path, monkeypatch, capsys):
 
 def test_load_refuses_pickles_and_foreign_files(tmp_path):
     pickled = tmp_path / "obj.npz"
-    np.savez(pickled, **{f: np.array([{"a": 1}], dtype=object) for f in Fig1Result._fields})
+    np.savez(
+        pickled, **{f: np.array([{"a": 1}], dtype=object) for f in Fig1Result._fields}
+    )
     with pytest.raises(ValueError, match="pickle"):
         load_fig1(pickled)
     other = tmp_path / "other.npz"
@@ -270,11 +328,15 @@ def test_fig1_potential_models():
 
 
 @pytest.mark.parametrize("name", [".npz", "x.npz/", "folder.npz"])
-def test_cli_checks_the_output_path_before_computing(name, tmp_path, monkeypatch, capsys):
+def test_cli_checks_the_output_path_before_computing(
+    name, tmp_path, monkeypatch, capsys
+):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "folder.npz").mkdir()
     calls = []
-    monkeypatch.setattr("hmc_lite.experiments.__main__.run_fig1", lambda *a, **k: calls.append(1))
+    monkeypatch.setattr(
+        "hmc_lite.experiments.__main__.run_fig1", lambda *a, **k: calls.append(1)
+    )
     with pytest.raises(SystemExit) as exc:
         main(["fig1", "--scale", "tiny", "--out", name, "--no-progress"])
     assert exc.value.code == 2 and "--out" in capsys.readouterr().err
@@ -286,11 +348,23 @@ def test_cli_refuses_an_unwritable_folder(tmp_path, monkeypatch, capsys):
     locked.mkdir()
     locked.chmod(0o500)
     try:
-        if os.access(locked, os.W_OK):  # e.g. running as root: permissions are not enforced
+        # e.g. running as root: permissions are not enforced
+        if os.access(locked, os.W_OK):
             pytest.skip("the file system lets this user write anywhere")
-        monkeypatch.setattr("hmc_lite.experiments.__main__.run_fig1", lambda *a, **k: pytest.fail("ran"))
+        monkeypatch.setattr(
+            "hmc_lite.experiments.__main__.run_fig1", lambda *a, **k: pytest.fail("ran")
+        )
         with pytest.raises(SystemExit):
-            main(["fig1", "--scale", "tiny", "--out", str(locked / "x.npz"), "--no-progress"])
+            main(
+                [
+                    "fig1",
+                    "--scale",
+                    "tiny",
+                    "--out",
+                    str(locked / "x.npz"),
+                    "--no-progress",
+                ]
+            )
     finally:
         locked.chmod(0o700)
 
@@ -315,7 +389,8 @@ def test_an_interrupted_save_keeps_the_old_file(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         save_fig1(res, out)
     assert out.read_bytes() == before
-    assert [p.name for p in tmp_path.iterdir()] == ["x.npz"]  # no temporary file left behind
+    # no temporary file left behind
+    assert [p.name for p in tmp_path.iterdir()] == ["x.npz"]
 
 
 @pytest.mark.parametrize("content", [b"", b"PK\x03\x04 truncated", b"plain text"])

@@ -66,8 +66,8 @@ def _commands() -> dict[str, _Command]:
             "acceptance "
             "and the efficiency proxy a * eps. The real-data panel of Figure 2 is "
             "'table1'. The "
-            "progress bar counts chain-transitions of the measurements (not the "
-            "equilibrations).",
+            "progress bar counts chain-transitions; each equilibration counts at its "
+            "upper bound, reached when it ends.",
         ),
         "fig3": _Command(
             FIG3_SCALES,
@@ -82,8 +82,8 @@ def _commands() -> dict[str, _Command]:
             "parameters at one common step size and at half of each chain's stability "
             "limit, and "
             "the kink surfaces one trajectory crosses. The progress bar counts "
-            "chain-transitions "
-            "of the measurements (not the equilibrations).",
+            "chain-transitions; each equilibration counts at its upper bound, reached "
+            "when it ends.",
         ),
         "table1": _Command(
             TABLE1_SCALES,
@@ -99,8 +99,8 @@ def _commands() -> dict[str, _Command]:
             "fractions of each mode's own stability limit; acceptance, divergences and "
             "each "
             "mode's predictive mean on the test set. The progress bar counts "
-            "chain-transitions "
-            "of the measurements (not the equilibrations).",
+            "chain-transitions; each equilibration counts at its upper bound, reached "
+            "when it ends.",
             aliases=("fig2-real",),
         ),
         "tuning": _Command(
@@ -118,8 +118,8 @@ def _commands() -> dict[str, _Command]:
             "divergences, ESS of the predictions per gradient, and acceptance against "
             "fractions "
             "of the stability limit. The progress bar counts chain-transitions of "
-            "adaptation and "
-            "sampling (not the equilibrations).",
+            "equilibration (at its upper bound, reached when it ends), adaptation and "
+            "sampling.",
         ),
     }
 
@@ -140,7 +140,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     saved. ``--workers N`` runs the pieces on a local Dask cluster of ``N`` processes,
     ``--scheduler ADDRESS`` on an existing Dask cluster (whose workers have ``hmc_lite``
     installed); the result is the same as without either. A progress bar with an ETA on
-    stderr counts the work of the measurements (not the equilibrations).
+    stderr counts the work; it also moves during the equilibrations and adaptations,
+    each equilibration counted at its upper bound (reached when it ends), except for
+    ``fig1``, whose bar counts the gradients of the measurements only.
     """
     commands = _commands()
     parser = argparse.ArgumentParser(

@@ -53,6 +53,47 @@ def per_transition(
     return lambda i: progress(chains)
 
 
+class BoundedProgress:
+    """Progress of a stage whose length is known only up to an upper bound.
+
+    An equilibration stops when the potential energy levels off, so its number of
+    transitions is known only afterwards; its budget is the upper bound
+    ``chains * (n_adapt + block * max_blocks)``. :meth:`per_transition` gives a
+    ``callback`` for :func:`hmc_lite.equilibrate` (and the adaptations) that moves
+    ``progress`` by the chains of every transition, never beyond ``budget``;
+    :meth:`finish` reports what is left, so the stage always adds up to ``budget``.
+    """
+
+    def __init__(self, progress: Callable[[int], object] | None, budget: int) -> None:
+        self.progress, self.budget, self.done = progress, int(budget), 0
+
+    def add(self, n: int) -> None:
+        """Report ``n`` more units, clipped to what is left of the budget."""
+        n = min(int(n), self.budget - self.done)
+        if n > 0 and self.progress is not None:
+            self.progress(n)
+        self.done += max(n, 0)
+
+    def per_transition(self, chains: int) -> Callable[[int], object] | None:
+        """A ``callback`` adding ``chains`` units per transition (``None`` without
+        progress)."""
+        if self.progress is None:
+            return None
+        return lambda i: self.add(chains)
+
+    def finish(self) -> None:
+        """Report the rest of the budget (the stage stopped before its bound)."""
+        self.add(self.budget - self.done)
+
+
+def equilibration_budget(
+    chains: int, block: int, max_blocks: int, n_adapt: int = 20
+) -> int:
+    """Upper bound on the chain-transitions of one :func:`hmc_lite.equilibrate` call
+    (``n_adapt`` defaults to equilibrate's)."""
+    return int(chains) * (int(n_adapt) + int(block) * int(max_blocks))
+
+
 def check_models(settings: Any, allowed: tuple[str, ...]) -> None:
     """Check ``settings.models``: labels from ``allowed``, none repeated."""
     models = settings.models
@@ -97,7 +138,11 @@ def steps_for(path_length: float, step_size: np.ndarray) -> np.ndarray:
 
 
 def equilibrate_chapter7(
-    s: Any, model: str, widths: tuple[int, ...], stream: int
+    s: Any,
+    model: str,
+    widths: tuple[int, ...],
+    stream: int,
+    progress: Callable[[int], object] | None = None,
 ) -> dict[str, np.ndarray]:
     """Chapter 7's ``equilibrate_network``: equilibrate one network, stability limits.
 
@@ -111,7 +156,8 @@ def equilibrate_chapter7(
     above the best mode (an optimisation stuck on a plateau), the network is
     equilibrated
     afresh with ``n_adam_retry`` Adam iterations (chapter 7: 10000), at most three
-    times.
+    times. ``progress`` counts chain-transitions of the first equilibration, up to
+    its bound (:func:`chapter7_equilibration_cost`); retries are not counted.
     """
     pot = synthetic_potential(model, widths)
     rng = np.random.default_rng([int(s.seed), 1, int(stream)])
@@ -125,6 +171,8 @@ def equilibrate_chapter7(
         block=int(s.block),
         max_blocks=int(s.max_blocks),
     )
+    bar = BoundedProgress(progress, chapter7_equilibration_cost(s))
+    base["callback"] = bar.per_transition(chains)
     options, retried, reoptimised = base, False, 0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # recorded as `converged`
@@ -143,6 +191,7 @@ def equilibrate_chapter7(
                 break
             reoptimised += 1
             options = {**base, "n_adam": int(s.n_adam_retry)}
+    bar.finish()
     limit = stability_limit(
         pot,
         e.position,
@@ -160,6 +209,13 @@ def equilibrate_chapter7(
         "equilibrium_retried": np.array(bool(retried)),
         "equilibrium_reoptimised": np.array(int(reoptimised)),
     }
+
+
+def chapter7_equilibration_cost(s: Any) -> int:
+    """Progress budget of :func:`equilibrate_chapter7` for one network: the bound of
+    one :func:`hmc_lite.equilibrate` call (chain-transitions)."""
+    chains = int(s.n_modes) * int(s.chains_per_mode)
+    return equilibration_budget(chains, s.block, s.max_blocks)
 
 
 #: Fields returned by :func:`equilibrate_chapter7`.

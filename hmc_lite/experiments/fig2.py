@@ -22,6 +22,7 @@ from ._shared import (
     CHAPTER7_RESULT_FIELDS,
     SYNTHETIC_MODELS,
     check_counts,
+    chapter7_equilibration_cost,
     check_positive,
     check_models,
     divergent,
@@ -224,18 +225,19 @@ def _check_settings(s: Fig2Settings) -> None:
 
 
 def fig2_cost(settings: Fig2Settings) -> int:
-    """Chain-transitions of the measurements (the progress bar): ``A * F * C * N``.
-
-    The equilibrations are not counted (their length is known only afterwards).
+    """Chain-transitions of the run (the progress bar): ``A * F * C * N`` of the
+    measurements, plus each network's equilibration at its upper bound (it stops
+    when ``U`` levels off; the bar moves during it and jumps to the bound at its end).
     """
     s = settings
-    return len(s.models) * len(s.fractions) * s.chains * int(s.n_samples)
+    measured = len(s.models) * len(s.fractions) * s.chains * int(s.n_samples)
+    return measured + len(s.models) * chapter7_equilibration_cost(s)
 
 
 def _equilibrium_piece(
     s: Fig2Settings, model: str, stream: int, *, progress=None
 ) -> dict[str, np.ndarray]:
-    return equilibrate_chapter7(s, model, tuple(s.widths), stream)
+    return equilibrate_chapter7(s, model, tuple(s.widths), stream, progress)
 
 
 def _efficiency_piece(
@@ -308,7 +310,7 @@ def run_fig2(
                 _equilibrium_piece,
                 (s, m, k),
                 CHAPTER7_EQUILIBRIUM_FIELDS,
-                0,
+                chapter7_equilibration_cost(s),
             )
             for m, k in zip(s.models, s.streams)
         ],

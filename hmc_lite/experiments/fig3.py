@@ -24,6 +24,7 @@ from ._shared import (
     CHAPTER7_RESULT_FIELDS,
     SYNTHETIC_MODELS,
     check_counts,
+    chapter7_equilibration_cost,
     check_positive,
     check_models,
     divergent,
@@ -262,16 +263,19 @@ def fig3_cost(settings: Fig3Settings) -> int:
     """Chain-transitions of the measurements (what the progress bar counts).
 
     Two settings per network, ``C`` chains, ``N`` transitions, plus the crossing
-    trajectory counted as one transition per chain. Equilibrations are not counted.
+    trajectory counted as one transition per chain, plus each network's equilibration
+    at its upper bound (it stops when ``U`` levels off; the bar moves during it and
+    jumps to the bound at its end).
     """
     s = settings
-    return len(fig3_networks(s)) * s.chains * (2 * int(s.n_samples) + 1)
+    per_network = s.chains * (2 * int(s.n_samples) + 1) + chapter7_equilibration_cost(s)
+    return len(fig3_networks(s)) * per_network
 
 
 def _equilibrium_piece(
     s: Fig3Settings, model: str, widths: tuple[int, ...], stream: int, *, progress=None
 ) -> dict[str, np.ndarray]:
-    return equilibrate_chapter7(s, model, widths, stream)
+    return equilibrate_chapter7(s, model, widths, stream, progress)
 
 
 def _size_piece(
@@ -351,7 +355,7 @@ def run_fig3(
                 _equilibrium_piece,
                 (s, net[0], net[3], k),
                 CHAPTER7_EQUILIBRIUM_FIELDS,
-                0,
+                chapter7_equilibration_cost(s),
             )
             for k, net in enumerate(nets)
         ],

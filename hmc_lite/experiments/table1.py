@@ -30,7 +30,9 @@ from ._shared import (
     check_counts,
     check_models,
     check_positive,
+    BoundedProgress,
     divergent,
+    equilibration_budget,
     per_transition,
 )
 from .runner import Piece, run_pieces, start_run
@@ -329,17 +331,18 @@ def _check_settings(s: Table1Settings) -> None:
 
 
 def table1_cost(settings: Table1Settings) -> int:
-    """Chain-transitions of the measurements: ``A * (S * K + E) * C * N``.
-
-    The equilibrations are not counted.
+    """Chain-transitions of the run: ``A * (S * K + E) * C * N`` of the measurements,
+    plus each network's equilibration at its upper bound (it stops when ``U`` levels
+    off; the bar moves during it and jumps to the bound at its end).
     """
     s = settings
-    return (
-        len(s.models)
-        * (len(s.fractions) * len(s.n_steps) + len(s.equal_fractions))
-        * s.chains
-        * int(s.n_samples)
-    )
+    measured = (len(s.fractions) * len(s.n_steps) + len(s.equal_fractions)) * s.chains
+    return len(s.models) * (measured * int(s.n_samples) + _equilibration_cost(s))
+
+
+def _equilibration_cost(s: Table1Settings) -> int:
+    # equilibrate's defaults: n_adapt 20, block 20, max_blocks 10
+    return equilibration_budget(s.chains, block=20, max_blocks=10)
 
 
 def _per_mode(values: np.ndarray, s: Table1Settings) -> np.ndarray:
@@ -360,6 +363,7 @@ def _equilibrium_piece(
     # every
     # model: the prior of the sigmoid network has the same dimension and scale)
     inits = 0.5 * pot.prior_draw(chains=M, rng=np.random.default_rng([int(s.seed), 0]))
+    bar = BoundedProgress(progress, _equilibration_cost(s))
     e = equilibrate(
         pot,
         s.chains,
@@ -368,7 +372,9 @@ def _equilibrium_piece(
         initial_position=inits,
         n_adam=int(s.n_adam),
         n_lbfgs=int(s.n_lbfgs),
+        callback=bar.per_transition(s.chains),
     )
+    bar.finish()
     limit = stability_limit(
         pot,
         e.position,
@@ -519,7 +525,13 @@ def run_table1(
     problem = table1_problem(s)
     eq = run_pieces(
         [
-            Piece(f"equilibrium-{m}", _equilibrium_piece, (s, m), _EQ_FIELDS, 0)
+            Piece(
+                f"equilibrium-{m}",
+                _equilibrium_piece,
+                (s, m),
+                _EQ_FIELDS,
+                _equilibration_cost(s),
+            )
             for m in s.models
         ],
         **run,

@@ -27,7 +27,9 @@ from ._shared import (
     check_counts,
     check_models,
     check_positive,
+    BoundedProgress,
     divergent,
+    equilibration_budget,
     per_transition,
     synthetic_potential,
 )
@@ -304,15 +306,22 @@ def _check_settings(s: TuningSettings) -> None:
 
 
 def tuning_cost(settings: TuningSettings) -> int:
-    """Chain-transitions of adaptation, sampling and the cliff scan.
+    """Chain-transitions of equilibration, adaptation, sampling and the cliff scan.
 
-    The equilibrations are not counted.
+    Each network's equilibration counts at its upper bound (it stops when ``U`` levels
+    off; the bar moves during it and jumps to the bound at its end).
     """
     s = settings
     K, C = len(s.targets), s.chains
     per_model = K * C * (int(s.n_adapt) + int(s.n_draws) + int(s.cliff_draws))
+    per_model += _equilibration_cost(s)
     per_mass = C * (int(s.n_adapt_mass) + int(s.n_draws))
     return len(s.models) * per_model + len(s.mass_models) * per_mass
+
+
+def _equilibration_cost(s: TuningSettings) -> int:
+    # equilibrate's defaults: n_adapt 20, block 20
+    return equilibration_budget(s.chains, block=20, max_blocks=s.max_blocks)
 
 
 def _equilibrium_piece(
@@ -322,6 +331,7 @@ def _equilibrium_piece(
     i = TUNING_MODELS.index(model)
     pot = synthetic_potential(model, tuple(s.widths))
     M = int(s.n_modes)
+    bar = BoundedProgress(progress, _equilibration_cost(s))
     e = equilibrate(
         pot,
         s.chains,
@@ -329,7 +339,9 @@ def _equilibrium_piece(
         n_modes=M,
         n_adam=int(s.n_adam),
         max_blocks=int(s.max_blocks),
+        callback=bar.per_transition(s.chains),
     )
+    bar.finish()
     n = int(s.n_lanczos)
     lim_eq = stability_limit(
         pot, e.position, n_iter=n, rng=np.random.default_rng([int(s.seed), 2, i])
@@ -402,7 +414,6 @@ def _experiment_piece(
     progress=None,
 ) -> dict[str, np.ndarray]:
     """Chapter 9's ``run_experiment`` and its cliff scan, for one network."""
-    tick = progress if progress is not None else (lambda n: None)
     i = TUNING_MODELS.index(model)
     pot = synthetic_potential(model, tuple(s.widths))
     targets = np.asarray(s.targets, dtype=float)
@@ -435,8 +446,8 @@ def _experiment_piece(
         path_length=float(s.path_length),
         groups=(mode * S + setting)[ident],
         max_n_steps=int(s.max_n_steps),
+        callback=per_transition(progress, int(ident.sum())),
     )
-    tick(int(ident.sum()) * n_adapt)
     eps, steps = np.empty(mode.size), np.empty(mode.size, dtype=int)
     pos, inv_mass = np.empty_like(start), np.ones_like(start)
     eps[ident], steps[ident], pos[ident] = ad.step_size, ad.n_steps, ad.state.position
@@ -459,8 +470,8 @@ def _experiment_piece(
             init_buffer=int(s.init_buffer),
             term_buffer=int(s.term_buffer),
             base_window=int(s.base_window),
+            callback=per_transition(progress, int(mass.sum())),
         )
-        tick(int(mass.sum()) * int(s.n_adapt_mass))
         eps[mass], steps[mass], pos[mass] = (
             mad.step_size,
             mad.n_steps,
@@ -568,7 +579,13 @@ def run_tuning(
     )
     eq = run_pieces(
         [
-            Piece(f"equilibrium-{m}", _equilibrium_piece, (s, m), _EQ_FIELDS, 0)
+            Piece(
+                f"equilibrium-{m}",
+                _equilibrium_piece,
+                (s, m),
+                _EQ_FIELDS,
+                _equilibration_cost(s),
+            )
             for m in s.models
         ],
         **run,

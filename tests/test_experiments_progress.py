@@ -1,0 +1,47 @@
+"""The progress bars of the experiments move during equilibration and adaptation."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from hmc_lite.experiments import FIG2_SCALES, TUNING_SCALES
+from hmc_lite.experiments import _shared
+from hmc_lite.experiments import tuning as tuning_module
+
+
+def test_bounded_progress_clips_and_finishes_at_the_budget():
+    seen: list[int] = []
+    bar = _shared.BoundedProgress(seen.append, 10)
+    callback = bar.per_transition(4)
+    for i in range(4):  # 16 units asked, 10 allowed
+        callback(i)
+    assert seen == [4, 4, 2]
+    bar.finish()
+    assert sum(seen) == 10
+    short: list[int] = []
+    bar = _shared.BoundedProgress(short.append, 10)
+    bar.per_transition(3)(0)
+    bar.finish()  # stopped early: the rest is reported at the end
+    assert short == [3, 7]
+    assert _shared.BoundedProgress(None, 5).per_transition(2) is None
+
+
+def test_equilibration_moves_the_bar_transition_by_transition():
+    s = FIG2_SCALES["tiny"]
+    seen: list[int] = []
+    out = _shared.equilibrate_chapter7(s, "sigmoid", tuple(s.widths), 2, seen.append)
+    budget = _shared.chapter7_equilibration_cost(s)
+    assert sum(seen) == budget
+    # one tick of s.chains per transition, then the rest of the budget
+    moved = min(int(out["equilibrium_transitions"]), budget // s.chains)
+    assert seen[:moved] == [s.chains] * moved and moved > 1
+
+
+def test_tuning_bar_moves_during_adaptation():
+    s = TUNING_SCALES["tiny"]
+    seen: list[int] = []
+    tuning_module.run_tuning(s, progress=seen.append)
+    assert sum(seen) == tuning_module.tuning_cost(s)
+    # many small ticks (one per transition), not one lump per stage
+    assert len(seen) > len(s.models) * (s.n_adapt + s.n_draws)
+    assert np.all(np.asarray(seen) > 0)
