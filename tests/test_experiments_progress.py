@@ -1,10 +1,12 @@
-"""The progress bars of the experiments move during equilibration and adaptation."""
+"""The progress bars of the experiments move during equilibration and adaptation; the
+settings tables of the chapters."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from hmc_lite.experiments import FIG2_SCALES, TUNING_SCALES
+from hmc_lite.experiments import FIG2_SCALES, TUNING_SCALES, describe_settings
 from hmc_lite.experiments import _shared
 from hmc_lite.experiments import tuning as tuning_module
 
@@ -45,3 +47,12 @@ def test_tuning_bar_moves_during_adaptation():
     # many small ticks (one per transition), not one lump per stage
     assert len(seen) > len(s.models) * (s.n_adapt + s.n_draws)
     assert np.all(np.asarray(seen) > 0)
+
+
+def test_describe_settings_shows_every_field_but_the_seed():
+    table = describe_settings(TUNING_SCALES["book"])
+    assert "seed" not in table and table["targets"] == "0.45, 0.65, 0.8"
+    assert table["n_modes"] == "4"
+    assert table["cliff_fractions"].startswith("0.35, 0.402")
+    with pytest.raises(TypeError, match="settings"):
+        describe_settings({"n_modes": 4})

@@ -34,6 +34,7 @@ from .fig1 import (
 )
 from .fig2 import FIG2_SCALES, Fig2Result, Fig2Settings, load_fig2, run_fig2, save_fig2
 from .fig3 import FIG3_SCALES, Fig3Result, Fig3Settings, load_fig3, run_fig3, save_fig3
+from ._shared import describe_settings
 from .runner import Piece, run_pieces
 from .store import check_output_path, load_arrays, save_arrays
 from .table1 import (
@@ -70,6 +71,7 @@ __all__ = [
     "load_arrays",
     "Piece",
     "run_pieces",
+    "describe_settings",
     "FIG2_SCALES",
     "Fig2Settings",
     "Fig2Result",

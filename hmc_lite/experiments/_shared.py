@@ -94,6 +94,24 @@ def equilibration_budget(
     return int(chains) * (int(n_adapt) + int(block) * int(max_blocks))
 
 
+def describe_settings(settings: Any) -> dict[str, str]:
+    """The fields of an experiment's settings NamedTuple as text, for a chapter's table.
+
+    Tuples become comma-separated values, floats are shown to 3 significant digits;
+    ``seed`` is left out (a chapter runs with its own ``SEED``).
+    """
+    if not hasattr(settings, "_asdict"):
+        raise TypeError(
+            f"settings must be a settings NamedTuple; got {type(settings).__name__}"
+        )
+
+    def shown(value: Any) -> str:
+        items = value if isinstance(value, tuple) else (value,)
+        return ", ".join(f"{x:.3g}" if isinstance(x, float) else str(x) for x in items)
+
+    return {k: shown(v) for k, v in settings._asdict().items() if k != "seed"}
+
+
 def check_models(settings: Any, allowed: tuple[str, ...]) -> None:
     """Check ``settings.models``: labels from ``allowed``, none repeated."""
     models = settings.models
