@@ -44,6 +44,7 @@ def test_loaded_result_has_the_documented_shapes(serial, tmp_path):
         "equal_pred_mean": (A, E, M, P),
         "stability_limit": (A, C),
         "start_potential": (A, C),
+        "start_position": (A, C, int(serial.dim)),
         "mode_potential": (A, M),
         "equilibrium_pred_mean": (A, M, P),
         "equilibrium_transitions": (A,),

@@ -257,6 +257,8 @@ class Table1Result(NamedTuple):
         ``equal_pred_mean``: ``(A, E, M, P)``.
     stability_limit, start_potential:
         ``(A, C)`` at the equilibrium positions; ``mode_potential``: ``(A, M)``.
+    start_position:
+        ``(A, C, dim)``: the equilibrium positions every setting starts from.
     equilibrium_pred_mean:
         ``(A, M, P)``: each mode's mean prediction at its equilibrium positions.
     equilibrium_transitions, equilibrium_converged:
@@ -282,6 +284,7 @@ class Table1Result(NamedTuple):
     equal_pred_mean: np.ndarray
     stability_limit: np.ndarray
     start_potential: np.ndarray
+    start_position: np.ndarray
     mode_potential: np.ndarray
     equilibrium_pred_mean: np.ndarray
     equilibrium_transitions: np.ndarray
@@ -568,6 +571,7 @@ def run_table1(
         equal_fractions=np.asarray(s.equal_fractions, dtype=float),
         **{k: np.stack([g[k] for g in grid]) for k in _GRID_FIELDS},
         **{k: np.stack([e[k] for e in eq]) for k in _EQ_FIELDS if k != "position"},
+        start_position=np.stack([e["position"] for e in eq]),
         y_test=problem.y_test,
         y_sd=np.array(problem.y_sd),
         noise_sd=np.array(problem.noise_sd),
