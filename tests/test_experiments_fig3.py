@@ -46,6 +46,7 @@ def test_loaded_result_has_the_documented_shapes(serial, tmp_path):
         "accept_prob": (A, D, W, 2, C, N),
         "divergent": (A, D, W, 2, C, N),
         "crossings": (A, D, W, C),
+        "final_position": (A, D, W, C, int(serial.dim.max())),
         "mode": (A, D, W, C),
         "stability_limit": (A, D, W, C),
         "start_potential": (A, D, W, C),
@@ -125,3 +126,12 @@ def test_settings_are_checked():
         (1, 8, 8, 8, 1),
     ]
     assert [n[0] for n in nets] == ["sigmoid"] * 6 + ["relu"] * 6
+
+
+def test_final_positions_are_padded_to_the_largest_network(serial):
+    for a in range(len(TINY.models)):
+        for d in range(2):
+            for w in range(len(TINY.shallow_widths)):
+                dim = int(serial.dim[d, w])
+                q = serial.final_position[a, d, w]
+                assert np.all(np.isfinite(q[:, :dim])) and np.all(np.isnan(q[:, dim:]))

@@ -189,6 +189,10 @@ class Fig3Result(NamedTuple):
         ``(A, D, W, C)``: kink surfaces crossed by one trajectory (common step size,
         ``path_length``) from each chain's final state of setting 0
         (:meth:`hmc_lite.MLPPotential.kink_crossings`, summed over the path).
+    final_position:
+        ``(A, D, W, C, P)``: each chain's final state of setting 0 (where the crossing
+        trajectory starts); ``P`` is the largest number of parameters, and a smaller
+        network's positions are padded with NaN (its first ``dim`` entries are its own).
     mode, stability_limit, start_potential:
         ``(A, D, W, C)``. ``mode_potential``: ``(A, D, W, M)``.
     equilibrium_transitions, equilibrium_converged, equilibrium_retried,
@@ -208,6 +212,7 @@ class Fig3Result(NamedTuple):
     accept_prob: np.ndarray
     divergent: np.ndarray
     crossings: np.ndarray
+    final_position: np.ndarray
     mode: np.ndarray
     stability_limit: np.ndarray
     start_potential: np.ndarray
@@ -321,10 +326,29 @@ def _size_piece(
         "accept_prob": run.accept_prob.reshape(2, C, N),
         "divergent": divergent(run).reshape(2, C, N),
         "crossings": pot.kink_crossings(path.positions).sum(axis=1),
+        "final_position": q,
     }
 
 
-_SIZE_FIELDS = ("step_sizes", "n_steps", "accept_prob", "divergent", "crossings")
+_SIZE_FIELDS = (
+    "step_sizes",
+    "n_steps",
+    "accept_prob",
+    "divergent",
+    "crossings",
+    "final_position",
+)
+
+
+def _padded(size: dict[str, dict[str, np.ndarray]]) -> dict[str, dict[str, Any]]:
+    """The pieces' final positions padded with NaN to the largest dimension."""
+    width = max(v["final_position"].shape[1] for v in size.values())
+    out = {}
+    for name, v in size.items():
+        q = v["final_position"]
+        pad = np.full((q.shape[0], width - q.shape[1]), np.nan)
+        out[name] = {"final_position": np.concatenate([q, pad], axis=1)}
+    return out
 
 
 def run_fig3(
@@ -416,7 +440,8 @@ def run_fig3(
         hidden_width=np.array([s.shallow_widths, s.deep_widths], dtype=int),
         hidden_layers=np.array([1, int(s.deep_layers)], dtype=int),
         dim=dims,
-        **{key: table(size, "size", key) for key in _SIZE_FIELDS},
+        **{key: table(size, "size", key) for key in _SIZE_FIELDS[:-1]},
+        final_position=table(_padded(size), "size", "final_position"),
         **{key: table(eq, "equilibrium", key) for key in CHAPTER7_RESULT_FIELDS},
         step_size=np.array(float(s.step_size)),
         limit_fraction=np.array(float(s.limit_fraction)),
