@@ -162,7 +162,7 @@ def equilibrate_chapter7(
     stream: int,
     progress: Callable[[int], object] | None = None,
 ) -> dict[str, np.ndarray]:
-    """Chapter 7's ``equilibrate_network``: equilibrate one network, stability limits.
+    """Equilibrate one network as chapter 7 does, then its stability limits.
 
     ``s`` has the fields ``n_modes, chains_per_mode, n_adam, n_adam_retry, n_lbfgs,
     eq_path_length, target_accept, block, max_blocks, n_lanczos, seed``. Random numbers:

@@ -243,7 +243,7 @@ def _equilibrium_piece(
 def _efficiency_piece(
     s: Fig2Settings, model: str, start: np.ndarray, limits: np.ndarray, *, progress=None
 ) -> dict[str, np.ndarray]:
-    """Chapter 7's ``run_efficiency``: every fraction from every chain, one batch."""
+    """Chapter 7, experiment 1: every fraction from every chain, one batch."""
     pot = synthetic_potential(model, tuple(s.widths))
     F, C, N = len(s.fractions), s.chains, int(s.n_samples)
     eps_f = np.asarray(s.fractions, dtype=float) * float(np.median(limits))

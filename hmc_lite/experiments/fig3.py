@@ -293,7 +293,7 @@ def _size_piece(
     *,
     progress=None,
 ) -> dict[str, np.ndarray]:
-    """Chapter 7's ``run_size``: both settings from every chain, then the crossings."""
+    """Chapter 7, experiment 2: both settings from every chain, then the crossings."""
     pot = synthetic_potential(model, widths)
     C, N = s.chains, int(s.n_samples)
     eps = np.concatenate(

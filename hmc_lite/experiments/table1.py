@@ -419,7 +419,7 @@ def _run_settings(
 ) -> dict[str, np.ndarray]:
     """HMC from ``start`` for every row of ``eps`` (settings, C) in one batch.
 
-    Chapter 8's ``run_settings``.
+    As chapter 8 runs each group of settings.
     """
     n_set, C, N, M = eps.shape[0], s.chains, int(s.n_samples), int(s.n_modes)
     res = sample(

@@ -327,7 +327,7 @@ def _equilibration_cost(s: TuningSettings) -> int:
 def _equilibrium_piece(
     s: TuningSettings, model: str, *, progress=None
 ) -> dict[str, np.ndarray]:
-    """Chapter 9's ``equilibrate_network``."""
+    """Chapter 9: equilibrate one network, stability limits at equilibrium and modes."""
     i = TUNING_MODELS.index(model)
     pot = synthetic_potential(model, tuple(s.widths))
     M = int(s.n_modes)
@@ -413,7 +413,7 @@ def _experiment_piece(
     *,
     progress=None,
 ) -> dict[str, np.ndarray]:
-    """Chapter 9's ``run_experiment`` and its cliff scan, for one network."""
+    """Chapter 9: adapt and sample every setting, then the cliff scan (one network)."""
     i = TUNING_MODELS.index(model)
     pot = synthetic_potential(model, tuple(s.widths))
     targets = np.asarray(s.targets, dtype=float)
