@@ -90,7 +90,7 @@ from .adaptation import (
     dual_averaging_init,
     dual_averaging_update,
 )
-from .integrators import _end, _steps, kinetic_energy, leapfrog
+from .integrators import kinetic_energy, leapfrog
 from .kernel import HMCState, init_state
 from .potential import Potential, ValueAndGrad
 
@@ -240,31 +240,60 @@ _T = TypeVar("_T", _Point, _Span)
 
 
 def _where(mask: np.ndarray, a: _T, b: _T) -> _T:
-    """Field by field, ``a`` for the chains where ``mask`` holds and ``b`` elsewhere."""
+    """Field by field, ``a`` for the chains where ``mask`` holds and ``b`` elsewhere.
+
+    When ``mask`` holds everywhere (or nowhere) ``a`` (or ``b``) itself is
+    returned: no array of a point or span is ever modified in place, so
+    sharing them is safe, and it saves a copy per field.
+    """
+    if mask.all():
+        return a
+    if not mask.any():
+        return b
+    column = mask[:, None]
     return type(a)(
-        *(np.where(mask if x.ndim == 1 else mask[:, None], x, y) for x, y in zip(a, b))
+        *(np.where(column if x.ndim == 2 else mask, x, y) for x, y in zip(a, b))
     )
 
 
 def _reversed(span: _Span, mask: np.ndarray) -> _Span:
     """The same span read in the opposite order, for the chains where ``mask`` holds."""
+    if not mask.any():
+        return span
     first = np.where(mask[:, None], span.p_last, span.p_first)
     last = np.where(mask[:, None], span.p_first, span.p_last)
     return span._replace(p_first=first, p_last=last)
 
 
 def _no_u_turn(
-    p_a: np.ndarray, p_b: np.ndarray, rho: np.ndarray, inv_mass: np.ndarray | None
+    first: _Span, second: _Span, rho: np.ndarray, inv_mass: np.ndarray | None
 ) -> np.ndarray:
-    """Betancourt's criterion for a stretch with end momenta ``p_a``, ``p_b`` and
-    momentum sum ``rho``.
+    """Betancourt's criterion for the three stretches checked when ``first`` and
+    ``second`` are joined: the whole span (momentum sum ``rho``), ``first`` plus the
+    first point of ``second``, and the last point of ``first`` plus ``second``.
 
-    True (keep going) when both ends still move along ``rho``: the velocities
-    ``M^-1 p`` at the two ends have a positive inner product with ``rho``.
+    True (keep going) for the chains where, for all three stretches, both ends
+    still move along the stretch's momentum sum: the velocities ``M^-1 p`` at
+    the two ends have a positive inner product with it. The six inner products
+    are one ``einsum`` over rows of length ``dim`` (each row summed exactly as
+    a separate ``einsum`` of that row would be), with the ends and sums copied
+    into two buffers.
     """
+    chains, dim = rho.shape
+    ends = np.empty((6, chains, dim))
+    sums = np.empty((6, chains, dim))
+    ends[0] = ends[1] = first.p_first
+    ends[2] = first.p_last
+    ends[3] = ends[5] = second.p_last
+    ends[4] = second.p_first
+    sums[0] = sums[3] = rho
+    np.add(first.rho, second.p_first, out=sums[1])
+    np.add(second.rho, first.p_last, out=sums[2])
+    sums[4], sums[5] = sums[1], sums[2]
     if inv_mass is not None:
-        p_a, p_b = inv_mass * p_a, inv_mass * p_b
-    return (np.einsum("ij,ij->i", p_a, rho) > 0) & (np.einsum("ij,ij->i", p_b, rho) > 0)
+        np.multiply(inv_mass, ends, out=ends)
+    dots = np.einsum("ij,ij->i", ends.reshape(-1, dim), sums.reshape(-1, dim))
+    return (dots.reshape(6, chains) > 0).all(axis=0)
 
 
 def _join(first: _Span, second: _Span, u: np.ndarray, biased: bool,
@@ -283,18 +312,28 @@ def _join(first: _Span, second: _Span, u: np.ndarray, biased: bool,
         log_ratio = second.log_weight - (first.log_weight if biased else log_weight)
         take_second = u < np.exp(np.minimum(log_ratio, 0.0))
         rho = first.rho + second.rho
-        ok = (
-            _no_u_turn(first.p_first, second.p_last, rho, inv_mass)
-            & _no_u_turn(
-                first.p_first, second.p_first, first.rho + second.p_first, inv_mass
-            )
-            & _no_u_turn(
-                first.p_last, second.p_last, second.rho + first.p_last, inv_mass
-            )
+        ok = _no_u_turn(first, second, rho, inv_mass)
+    if take_second.all() or not take_second.any():  # one side for every chain
+        side = second if take_second[0] else first
+        position, potential_energy = side.position, side.potential_energy
+        gradient, energy = side.gradient, side.energy
+    else:
+        column = take_second[:, None]
+        position = np.where(column, second.position, first.position)
+        potential_energy = np.where(
+            take_second, second.potential_energy, first.potential_energy
         )
-    candidate = _where(take_second, second, first)
-    joined = candidate._replace(
-        p_first=first.p_first, p_last=second.p_last, rho=rho, log_weight=log_weight
+        gradient = np.where(column, second.gradient, first.gradient)
+        energy = np.where(take_second, second.energy, first.energy)
+    joined = _Span(
+        first.p_first,
+        second.p_last,
+        rho,
+        log_weight,
+        position,
+        potential_energy,
+        gradient,
+        energy,
     )
     return joined, ok
 
@@ -307,31 +346,37 @@ class _Steps(NamedTuple):
     divergent: np.ndarray
 
 
-def _step(potential: Potential, z: _Point, forward: np.ndarray, eps: np.ndarray,
-          inv_mass: np.ndarray | None, rows: np.ndarray) -> _Point:
-    """One leapfrog step for the chains ``rows``, forwards or backwards in time; other
-    rows unchanged.
+def _step(potential: Potential, z: _Point, sign: np.ndarray, eps: np.ndarray,
+          inv_mass: np.ndarray | None, rows: np.ndarray | None) -> _Point:
+    """One leapfrog step for the chains ``rows`` (``None``: all chains), forwards or
+    backwards in time; other rows unchanged.
 
-    A backward step is a forward step with the momentum flipped, flipped back
+    ``sign`` (shape ``(chains, 1)``) is ``1.0`` for the chains stepping forwards,
+    ``-1.0`` for those stepping backwards; ``eps`` has shape ``(chains, 1)``. A
+    backward step is a forward step with the momentum flipped, flipped back
     (leapfrog is time-reversible, and exactly so in floating point, since
-    rounding is symmetric in sign). Only ``rows`` are evaluated.
+    rounding is symmetric in sign). Only ``rows`` are evaluated. The arithmetic
+    is that of :func:`~hmc_lite.leapfrog` with one step, operation for
+    operation, so the points are the same to the last bit.
     """
-    sign = np.where(forward[rows], 1.0, -1.0)[:, None]
-    initial = ValueAndGrad(z.potential_energy[rows], z.gradient[rows])
-    end = _end(
-        _steps(
-            potential,
-            z.position[rows],
-            sign * z.momentum[rows],
-            eps[rows],
-            np.ones(rows.size, dtype=int),
-            initial,
-            None if inv_mass is None else inv_mass[rows],
+    q, p, g = z.position, z.momentum, z.gradient
+    if rows is not None:
+        q, p, g, sign, eps = q[rows], p[rows], g[rows], sign[rows], eps[rows]
+        if inv_mass is not None:
+            inv_mass = inv_mass[rows]
+    p = sign * p
+    with np.errstate(all="ignore"):  # overflow is a divergence, seen by _leaf
+        p_half = p - 0.5 * eps * g
+        q_new = q + eps * (p_half if inv_mass is None else inv_mass * p_half)
+        u_new, g_new = potential.value_and_grad(q_new, check=False)
+        p_new = sign * (p_half - 0.5 * eps * g_new)
+    if rows is None:
+        return _Point(
+            q_new, p_new, np.asarray(u_new, dtype=float), np.asarray(g_new, dtype=float)
         )
-    )
     new = _Point(*(x.copy() for x in z))
-    new.position[rows], new.momentum[rows] = end.position, sign * end.momentum
-    new.potential_energy[rows], new.gradient[rows] = end.potential_energy, end.gradient
+    new.position[rows], new.momentum[rows] = q_new, p_new
+    new.potential_energy[rows], new.gradient[rows] = u_new, g_new
     return new
 
 
@@ -341,8 +386,8 @@ def _leaf(z: _Point, h0: np.ndarray, inv_mass: np.ndarray | None,
     acceptance statistic."""
     with np.errstate(all="ignore"):
         h = z.potential_energy + kinetic_energy(z.momentum, inv_mass)
-        finite = (np.isfinite(h) & np.all(np.isfinite(z.position), axis=1)
-                  & np.all(np.isfinite(z.gradient), axis=1))
+        finite = (np.isfinite(h) & np.isfinite(z.position).all(axis=1)
+                  & np.isfinite(z.gradient).all(axis=1))
         log_weight = np.where(finite, h0 - h, -np.inf)
         sound = finite & (-log_weight <= threshold)
         accept = np.where(finite, np.exp(np.minimum(log_weight, 0.0)), 0.0)
@@ -388,17 +433,26 @@ def _build_subtree(
     counts = _Steps(
         np.zeros(chains, dtype=int), np.zeros(chains), np.zeros(chains, dtype=bool)
     )
+    sign = np.where(forward, 1.0, -1.0)[:, None]
+    eps = eps[:, None]
     pending: list[_Span] = []
     z, span = start, None
     for i in range(2**depth):
         rows = np.flatnonzero(alive)
         if rows.size == 0:
             break
-        z = _step(potential, z, forward, eps, inv_mass, rows)
-        span, sound, accept = _leaf(z, h0, inv_mass, threshold)
-        counts.n_steps[rows] += 1
-        counts.sum_accept[rows] += accept[rows]
-        counts.divergent[rows] |= ~sound[rows]
+        if rows.size == chains:  # every chain steps: whole arrays, no indexing
+            z = _step(potential, z, sign, eps, inv_mass, None)
+            span, sound, accept = _leaf(z, h0, inv_mass, threshold)
+            counts.n_steps[:] += 1
+            counts.sum_accept[:] += accept
+            counts.divergent[:] |= ~sound
+        else:
+            z = _step(potential, z, sign, eps, inv_mass, rows)
+            span, sound, accept = _leaf(z, h0, inv_mass, threshold)
+            counts.n_steps[rows] += 1
+            counts.sum_accept[rows] += accept[rows]
+            counts.divergent[rows] |= ~sound[rows]
         alive &= sound
         level = 0
         while (i >> level) & 1:
@@ -476,9 +530,18 @@ def build_tree(
     with np.errstate(invalid="ignore"):
         mean_accept = totals.sum_accept / totals.n_steps
     info = NUTSInfo(depth, totals.n_steps, mean_accept, totals.divergent, tree.energy)
-    new_state = HMCState(tree.position, tree.potential_energy, tree.gradient)
+    # _where may hand back its inputs: copies, so that no output shares memory with
+    # the arguments (state, momentum) or with another output
+    new_state = HMCState(
+        tree.position.copy(), tree.potential_energy.copy(), tree.gradient.copy()
+    )
     return NUTSTree(
-        new_state, info, left.position, left.momentum, right.position, right.momentum
+        new_state,
+        info,
+        left.position.copy(),
+        left.momentum.copy(),
+        right.position.copy(),
+        right.momentum.copy(),
     )
 
 
