@@ -307,12 +307,11 @@ def _join(first: _Span, second: _Span, u: np.ndarray, biased: bool,
     plus the first point of ``second``; the last point of ``first`` plus
     ``second``).
     """
-    with np.errstate(all="ignore"):  # chains that stopped may carry -inf weights
-        log_weight = np.logaddexp(first.log_weight, second.log_weight)
-        log_ratio = second.log_weight - (first.log_weight if biased else log_weight)
-        take_second = u < np.exp(np.minimum(log_ratio, 0.0))
-        rho = first.rho + second.rho
-        ok = _no_u_turn(first, second, rho, inv_mass)
+    log_weight = np.logaddexp(first.log_weight, second.log_weight)
+    log_ratio = second.log_weight - (first.log_weight if biased else log_weight)
+    take_second = u < np.exp(np.minimum(log_ratio, 0.0))
+    rho = first.rho + second.rho
+    ok = _no_u_turn(first, second, rho, inv_mass)
     if take_second.all() or not take_second.any():  # one side for every chain
         side = second if take_second[0] else first
         position, potential_energy = side.position, side.potential_energy
@@ -347,29 +346,31 @@ class _Steps(NamedTuple):
 
 
 def _step(potential: Potential, z: _Point, sign: np.ndarray, eps: np.ndarray,
-          inv_mass: np.ndarray | None, rows: np.ndarray | None) -> _Point:
+          half_eps: np.ndarray, inv_mass: np.ndarray | None,
+          rows: np.ndarray | None) -> _Point:
     """One leapfrog step for the chains ``rows`` (``None``: all chains), forwards or
     backwards in time; other rows unchanged.
 
     ``sign`` (shape ``(chains, 1)``) is ``1.0`` for the chains stepping forwards,
-    ``-1.0`` for those stepping backwards; ``eps`` has shape ``(chains, 1)``. A
-    backward step is a forward step with the momentum flipped, flipped back
-    (leapfrog is time-reversible, and exactly so in floating point, since
-    rounding is symmetric in sign). Only ``rows`` are evaluated. The arithmetic
+    ``-1.0`` for those stepping backwards; ``eps`` has shape ``(chains, 1)``
+    and ``half_eps`` is ``0.5 * eps``. A backward step is a forward step with
+    the momentum flipped, flipped back (leapfrog is time-reversible, and
+    exactly so in floating point, since rounding is symmetric in sign). Only ``rows`` are evaluated. The arithmetic
     is that of :func:`~hmc_lite.leapfrog` with one step, operation for
-    operation, so the points are the same to the last bit.
+    operation, so the points are the same to the last bit. Like :func:`_leaf`
+    and :func:`_join`, it runs inside the error state :func:`build_tree` sets.
     """
     q, p, g = z.position, z.momentum, z.gradient
     if rows is not None:
-        q, p, g, sign, eps = q[rows], p[rows], g[rows], sign[rows], eps[rows]
+        q, p, g, sign = q[rows], p[rows], g[rows], sign[rows]
+        eps, half_eps = eps[rows], half_eps[rows]
         if inv_mass is not None:
             inv_mass = inv_mass[rows]
     p = sign * p
-    with np.errstate(all="ignore"):  # overflow is a divergence, seen by _leaf
-        p_half = p - 0.5 * eps * g
-        q_new = q + eps * (p_half if inv_mass is None else inv_mass * p_half)
-        u_new, g_new = potential.value_and_grad(q_new, check=False)
-        p_new = sign * (p_half - 0.5 * eps * g_new)
+    p_half = p - half_eps * g
+    q_new = q + eps * (p_half if inv_mass is None else inv_mass * p_half)
+    u_new, g_new = potential.value_and_grad(q_new, check=False)
+    p_new = sign * (p_half - half_eps * g_new)
     if rows is None:
         return _Point(
             q_new, p_new, np.asarray(u_new, dtype=float), np.asarray(g_new, dtype=float)
@@ -384,13 +385,12 @@ def _leaf(z: _Point, h0: np.ndarray, inv_mass: np.ndarray | None,
           threshold: float) -> tuple[_Span, np.ndarray, np.ndarray]:
     """The one-point span at ``z``, whether it is sound (not divergent), and its
     acceptance statistic."""
-    with np.errstate(all="ignore"):
-        h = z.potential_energy + kinetic_energy(z.momentum, inv_mass)
-        finite = (np.isfinite(h) & np.isfinite(z.position).all(axis=1)
-                  & np.isfinite(z.gradient).all(axis=1))
-        log_weight = np.where(finite, h0 - h, -np.inf)
-        sound = finite & (-log_weight <= threshold)
-        accept = np.where(finite, np.exp(np.minimum(log_weight, 0.0)), 0.0)
+    h = z.potential_energy + kinetic_energy(z.momentum, inv_mass)
+    finite = (np.isfinite(h) & np.isfinite(z.position).all(axis=1)
+              & np.isfinite(z.gradient).all(axis=1))
+    log_weight = np.where(finite, h0 - h, -np.inf)
+    sound = finite & (-log_weight <= threshold)
+    accept = np.where(finite, np.exp(np.minimum(log_weight, 0.0)), 0.0)
     span = _Span(
         z.momentum,
         z.momentum,
@@ -435,6 +435,7 @@ def _build_subtree(
     )
     sign = np.where(forward, 1.0, -1.0)[:, None]
     eps = eps[:, None]
+    half_eps = 0.5 * eps
     pending: list[_Span] = []
     z, span = start, None
     for i in range(2**depth):
@@ -442,13 +443,13 @@ def _build_subtree(
         if rows.size == 0:
             break
         if rows.size == chains:  # every chain steps: whole arrays, no indexing
-            z = _step(potential, z, sign, eps, inv_mass, None)
+            z = _step(potential, z, sign, eps, half_eps, inv_mass, None)
             span, sound, accept = _leaf(z, h0, inv_mass, threshold)
             counts.n_steps[:] += 1
             counts.sum_accept[:] += accept
             counts.divergent[:] |= ~sound
         else:
-            z = _step(potential, z, sign, eps, inv_mass, rows)
+            z = _step(potential, z, sign, eps, half_eps, inv_mass, rows)
             span, sound, accept = _leaf(z, h0, inv_mass, threshold)
             counts.n_steps[rows] += 1
             counts.sum_accept[rows] += accept[rows]
@@ -492,41 +493,45 @@ def build_tree(
     chains, max_depth = forward.shape
     start = _Point(state.position, momentum, state.potential_energy, state.gradient)
     h0 = state.potential_energy + kinetic_energy(momentum, inverse_mass)
-    tree, _, _ = _leaf(start, h0, inverse_mass, divergence_threshold)
-    left = right = start
-    going = np.ones(chains, dtype=bool)
-    depth = np.zeros(chains, dtype=int)
-    totals = _Steps(
-        np.zeros(chains, dtype=int), np.zeros(chains), np.zeros(chains, dtype=bool)
-    )
-    for d in range(max_depth):
-        if not going.any():
-            break
-        fwd = forward[:, d]
-        sub, end, valid, counts = _build_subtree(
-            potential,
-            _where(fwd, right, left),
-            d,
-            fwd,
-            going,
-            h0,
-            step_size,
-            inverse_mass,
-            divergence_threshold,
-            rng,
+    # overflow and -inf weights are expected inside a trajectory (divergences,
+    # chains that stopped): the error state is set once for the whole tree, not in
+    # every step, leaf and join
+    with np.errstate(all="ignore"):
+        tree, _, _ = _leaf(start, h0, inverse_mass, divergence_threshold)
+        left = right = start
+        going = np.ones(chains, dtype=bool)
+        depth = np.zeros(chains, dtype=int)
+        totals = _Steps(
+            np.zeros(chains, dtype=int), np.zeros(chains), np.zeros(chains, dtype=bool)
         )
-        for total, count in zip(totals, counts):
-            total += count
-        grown = going & valid
-        # join in build order (the old tree first), then back to time order
-        joined, no_turn = _join(
-            _reversed(tree, ~fwd), sub, rng.random(chains), True, inverse_mass
-        )
-        tree = _where(grown, _reversed(joined, ~fwd), tree)
-        right = _where(grown & fwd, end, right)
-        left = _where(grown & ~fwd, end, left)
-        depth += grown
-        going = grown & no_turn
+        for d in range(max_depth):
+            if not going.any():
+                break
+            fwd = forward[:, d]
+            sub, end, valid, counts = _build_subtree(
+                potential,
+                _where(fwd, right, left),
+                d,
+                fwd,
+                going,
+                h0,
+                step_size,
+                inverse_mass,
+                divergence_threshold,
+                rng,
+            )
+            for total, count in zip(totals, counts):
+                total += count
+            grown = going & valid
+            # join in build order (the old tree first), then back to time order
+            joined, no_turn = _join(
+                _reversed(tree, ~fwd), sub, rng.random(chains), True, inverse_mass
+            )
+            tree = _where(grown, _reversed(joined, ~fwd), tree)
+            right = _where(grown & fwd, end, right)
+            left = _where(grown & ~fwd, end, left)
+            depth += grown
+            going = grown & no_turn
     with np.errstate(invalid="ignore"):
         mean_accept = totals.sum_accept / totals.n_steps
     info = NUTSInfo(depth, totals.n_steps, mean_accept, totals.divergent, tree.energy)
