@@ -355,10 +355,11 @@ def _step(potential: Potential, z: _Point, sign: np.ndarray, eps: np.ndarray,
     ``-1.0`` for those stepping backwards; ``eps`` has shape ``(chains, 1)``
     and ``half_eps`` is ``0.5 * eps``. A backward step is a forward step with
     the momentum flipped, flipped back (leapfrog is time-reversible, and
-    exactly so in floating point, since rounding is symmetric in sign). Only ``rows`` are evaluated. The arithmetic
-    is that of :func:`~hmc_lite.leapfrog` with one step, operation for
-    operation, so the points are the same to the last bit. Like :func:`_leaf`
-    and :func:`_join`, it runs inside the error state :func:`build_tree` sets.
+    exactly so in floating point, since rounding is symmetric in sign). Only
+    ``rows`` are evaluated. The arithmetic is that of :func:`~hmc_lite.leapfrog`
+    with one step, operation for operation, so the points are the same to the
+    last bit. Like :func:`_leaf` and :func:`_join`, it runs inside the error
+    state :func:`build_tree` sets.
     """
     q, p, g = z.position, z.momentum, z.gradient
     if rows is not None:

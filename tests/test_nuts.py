@@ -17,6 +17,7 @@ from hmc_lite import (
     datasets,
     equilibrate,
     init_state,
+    leapfrog,
     leapfrog_path,
     mlp_potential,
 )
@@ -177,6 +178,36 @@ def test_the_checks_across_subtrees_stop_trajectories_that_come_full_circle():
         pot, rng.normal(size=(200, 10)), 0.2, 30, rng=rng, max_tree_depth=8
     )
     assert res.info.tree_depth.max() <= 5
+
+
+def test_a_tree_step_is_a_leapfrog_step_to_the_bit_and_outputs_are_fresh():
+    """The tree's own leapfrog step (forwards, or backwards by flipping the momentum)
+    gives exactly the point of :func:`hmc_lite.leapfrog`, with a per-chain mass and
+    step size; and the returned arrays share no memory with the arguments."""
+    scales = np.array([0.5, 1.0, 2.0, 4.0])
+    pot = gaussian(scales)
+    rng = np.random.default_rng(3)
+    chains = 6
+    state = init_state(pot, rng.normal(size=(chains, 4)))
+    p = rng.normal(size=(chains, 4))
+    eps = rng.uniform(0.1, 0.3, chains)
+    inv_mass = rng.uniform(0.5, 2.0, (chains, 4))
+    forward = np.array([[True], [False], [True], [False], [False], [True]])
+    tree = nuts.build_tree(pot, state, p, eps, forward, rng=rng, inverse_mass=inv_mass)
+    assert np.all(tree.info.n_grad_evals == 1)
+    sign = np.where(forward[:, 0], 1.0, -1.0)[:, None]
+    end = leapfrog(pot, state.position, sign * p, eps, 1, inverse_mass=inv_mass)
+    fwd = forward[:, 0]
+    np.testing.assert_array_equal(tree.right_position[fwd], end.position[fwd])
+    np.testing.assert_array_equal(tree.right_momentum[fwd], end.momentum[fwd])
+    np.testing.assert_array_equal(tree.left_position[~fwd], end.position[~fwd])
+    np.testing.assert_array_equal(tree.left_momentum[~fwd], -end.momentum[~fwd])
+    np.testing.assert_array_equal(tree.left_position[fwd], state.position[fwd])
+    outputs = [*tree.state, tree.left_position, tree.left_momentum,
+               tree.right_position, tree.right_momentum]
+    for x in outputs:
+        for y in [*state, p, *(o for o in outputs if o is not x)]:
+            assert not np.shares_memory(x, y)
 
 
 def test_tree_depth_is_capped():
