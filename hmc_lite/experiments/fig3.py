@@ -123,10 +123,9 @@ def fig3_networks(
 
 
 #: Named scales. ``book`` is chapter 7's experiment 2 (sigmoid and ReLU; ``[1, n_1, 1]``
-# : with ``n_1`` = 17, 34, 56 and ``[1, w, w, w, 1]`` with ``w`` = 4, 6, 8, i.e. 52-53,
-# 103
-#: and 169 parameters; ``eps = 5e-4`` and ``eps = 0.5 eps_stab``, ``T = 0.05``, 8 modes,
-#: 20 transitions; the chapter's random numbers). The paper's Figure 3 has three
+#: with ``n_1`` = 17, 34, 56 and ``[1, w, w, w, 1]`` with ``w`` = 4, 6, 8, i.e. 52-53,
+#: 103 and 169 parameters; ``eps = 5e-4`` and ``eps = 0.5 eps_stab``, ``T = 0.05``, 8
+#: modes, 20 transitions; the chapter's random numbers). The paper's Figure 3 has three
 #: activations but gives no sizes (``/work/shared/PAPER.md``): ``paper`` is our choice,
 #: adding leaky ReLU and two larger sizes (298 and 526 parameters), 16 modes of 2 chains
 #: and 100 transitions. ``tiny`` is for tests.

@@ -115,13 +115,11 @@ class Table1Settings(NamedTuple):
 
 #: Named scales. ``book`` is chapter 8 (20 hidden units, 8 modes of 2 chains, 500 Adam
 #: and at most 500 L-BFGS iterations, a grid of 7 step sizes by ``L`` = 10, 30, three
-# : fractions of the own limit at ``L`` = 30, 30 transitions; the chapter's random
-# numbers).
-#: The paper gives no network size or grid for Table 1 (``/work/shared/PAPER.md``):
-#: ``paper`` is our choice of a larger run of the same design: 50 hidden units, 16 modes
-# : of 4 chains, 12 step sizes by ``L`` = 10, 30, 100, five fractions, 200 transitions
-# and
-#: longer optimisations. ``tiny`` is for tests.
+#: fractions of the own limit at ``L`` = 30, 30 transitions; the chapter's random
+#: numbers). The paper gives no network size or grid for Table 1
+#: (``/work/shared/PAPER.md``): ``paper`` is our choice of a larger run of the same
+#: design: 50 hidden units, 16 modes of 4 chains, 12 step sizes by ``L`` = 10, 30, 100,
+#: five fractions, 200 transitions and longer optimisations. ``tiny`` is for tests.
 TABLE1_SCALES: dict[str, Table1Settings] = {
     "tiny": Table1Settings(
         ("sigmoid", "relu"),
@@ -363,8 +361,7 @@ def _equilibrium_piece(
     pot = _potential(s, problem, model)
     M = int(s.n_modes)
     # the k-th mode of every activation starts from the same point (the same draw for
-    # every
-    # model: the prior of the sigmoid network has the same dimension and scale)
+    # every model: the prior of the sigmoid network has the same dimension and scale)
     inits = 0.5 * pot.prior_draw(chains=M, rng=np.random.default_rng([int(s.seed), 0]))
     bar = BoundedProgress(progress, _equilibration_cost(s))
     e = equilibrate(

@@ -119,10 +119,9 @@ class TuningSettings(NamedTuple):
 #: Named scales. ``book`` is chapter 9 (ReLU and sigmoid ``[1, 50, 1]``, targets 0.45,
 #: 0.65, 0.8 and the diagonal mass for ReLU, 4 modes of 4 chains, 60 adaptation and 120
 #: sampling transitions; the chapter's random numbers). The paper has no tuning study
-# : (``/work/shared/PAPER.md``): ``paper`` is our choice of a larger run: four
-# activations
-#: (diagonal mass for every one), five targets, 16 modes of 4 chains, 200 adaptation and
-#: 1000 sampling transitions. ``tiny`` is for tests.
+#: (``/work/shared/PAPER.md``): ``paper`` is our choice of a larger run: four
+#: activations (diagonal mass for every one), five targets, 16 modes of 4 chains, 200
+#: adaptation and 1000 sampling transitions. ``tiny`` is for tests.
 TUNING_SCALES: dict[str, TuningSettings] = {
     "tiny": TuningSettings(
         widths=(1, 5, 1),
@@ -429,8 +428,7 @@ def _experiment_piece(
     lim_mode = np.array([np.median(lim_eq[eq_mode == m]) for m in range(M)])
     S = K + int(with_mass)
     # chains ordered (mode, setting, j); chain j of every setting of a mode starts from
-    # the
-    # same equilibrated chain, so settings are compared from common starting points
+    # the same equilibrated chain, so settings are compared from common starting points
     mode = np.repeat(np.arange(M), S * n_per)
     setting = np.tile(np.repeat(np.arange(S), n_per), M)
     source = mode * n_per + np.tile(np.arange(n_per), M * S)
