@@ -21,6 +21,7 @@ reports the failure as above. ``--jobs 1`` leaves all execution to the build.
 
 from __future__ import annotations
 
+import argparse
 import json
 import multiprocessing
 import os
@@ -39,16 +40,12 @@ REPORT_LINES = 60
 
 def _notebooks(source: pathlib.Path) -> list[pathlib.Path]:
     """The notebooks of the table of contents, in the order they appear."""
-    toc = (source / "_toc.yml").read_text()
-    files = []
-    for line in toc.splitlines():
-        entry = line.strip().removeprefix("- ").strip()
-        if entry.startswith(("file:", "root:")):
-            name = entry.split(":", 1)[1].strip()
-            path = source / (name if name.endswith(".ipynb") else name + ".ipynb")
-            if path.exists():
-                files.append(path)
-    return files
+    toc = yaml.safe_load((source / "_toc.yml").read_text())
+    names = [toc["root"]]
+    for part in toc.get("parts", []):
+        names += [chapter["file"] for chapter in part.get("chapters", [])]
+    paths = [source / (n if n.endswith(".ipynb") else n + ".ipynb") for n in names]
+    return [path for path in paths if path.exists()]
 
 
 def _execute_one(args: tuple) -> tuple[str, int, float]:
@@ -127,10 +124,10 @@ def _option(args: list[str], name: str) -> str | None:
 def main(argv: list[str]) -> int:
     source = argv[0] if argv and not argv[0].startswith("-") else str(ROOT)
     extra = argv[1:] if argv and not argv[0].startswith("-") else argv
-    jobs = int(_option(extra, "--jobs") or os.cpu_count() or 1)
-    extra = [a for i, a in enumerate(extra)
-             if not (a == "--jobs" or a.startswith("--jobs=")
-                     or (i > 0 and extra[i - 1] == "--jobs"))]
+    ours = argparse.ArgumentParser(add_help=False)
+    ours.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    known, extra = ours.parse_known_args(extra)  # the rest goes to jupyter-book
+    jobs = known.jobs
     output = pathlib.Path(_option(extra, "--path-output") or source)
     prefill_cache(pathlib.Path(source), output, jobs)
     jb = shutil.which("jupyter-book") or str(
