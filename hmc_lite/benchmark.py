@@ -344,6 +344,8 @@ def jax_value_and_grad(pot: MLPPotential) -> Callable:
         "leaky_relu": lambda z: jnp.where(z > 0, z, params.get("slope", 0.0) * z),
         "softplus": lambda z: jax.nn.softplus(params.get("beta", 1.0) * z)
         / params.get("beta", 1.0),
+        "silu": jax.nn.silu,
+        "gelu": lambda z: jax.nn.gelu(z, approximate=False),
     }
     if pot.activation.name not in counterparts:
         raise ValueError(

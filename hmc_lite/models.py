@@ -14,6 +14,7 @@ from typing import Callable, NamedTuple, Sequence
 import autograd.numpy as anp
 import numpy as np
 from autograd.extend import defvjp, primitive
+from scipy.special import erfc
 
 from ._validation import _is_bool, check_int, check_rng
 from .potential import Potential, ValueAndGrad, check_positions
@@ -45,8 +46,9 @@ class Activation(NamedTuple):
     fn:
         Elementwise function, differentiable by autograd.
     smooth:
-        ``True`` for analytic activations (sigmoid, tanh, softplus), ``False``
-        for the piecewise-linear ReLU family, whose derivative jumps at 0.
+        ``True`` for analytic activations (sigmoid, tanh, softplus, SiLU,
+        GELU), ``False`` for the piecewise-linear ReLU family, whose
+        derivative jumps at 0.
     params:
         The settings used (slope, sharpness, derivative at zero).
     value_and_derivative:
@@ -65,7 +67,7 @@ class Activation(NamedTuple):
     value_and_derivative: Callable | None = None
 
 
-ACTIVATIONS = ("sigmoid", "tanh", "softplus", "relu", "leaky_relu")
+ACTIVATIONS = ("sigmoid", "tanh", "softplus", "relu", "leaky_relu", "silu", "gelu")
 
 
 def _piecewise_linear(slope: float, grad_at_zero: float) -> tuple[Callable, Callable]:
@@ -169,6 +171,86 @@ def _softplus(beta: float) -> tuple[Callable, Callable]:
     return f, value_and_derivative
 
 
+#: ``1 / sqrt(2)`` and ``1 / sqrt(2 pi)``, for the standard normal CDF and density.
+_SQRT_HALF = 0.7071067811865476
+_INV_SQRT_2PI = 0.3989422804014327
+
+
+def _silu_derivative(x):
+    """``s + x s (1 - s)`` with ``s = sigmoid(x)``: the derivative of ``x s``."""
+    with np.errstate(under="ignore"):  # subnormal x
+        s = _sigmoid(x)
+        return s + x * s * (1.0 - s)
+
+
+@primitive
+def _silu(x):
+    """SiLU (swish): ``x sigmoid(x)``, with the sigmoid of :func:`_sigmoid`."""
+    with np.errstate(under="ignore"):
+        return x * _sigmoid(x)
+
+
+defvjp(_silu, lambda ans, x: (lambda g: g * _silu_derivative(x)))
+
+
+def _silu_vd(z, out_value, out_derivative):
+    with np.errstate(under="ignore"):
+        # The sigmoid needs a third array: both results depend on z and on s.
+        s = np.multiply(z, 0.5)
+        np.tanh(s, out=s)
+        s += 1.0
+        s *= 0.5
+        np.multiply(z, s, out=out_value)  # z is not read again: out_value may be z
+        # s + z s (1 - s), rounded as x s (1 - s) + s in _silu_derivative
+        np.subtract(1.0, s, out=out_derivative)
+        out_derivative *= out_value
+        out_derivative += s
+
+
+# GELU's tails underflow (Phi(x) for x < -37.5 and phi(x) for |x| > 37.6 are below the
+# smallest normal double) and x^2 overflows for |x| > 1.3e154; the results are still
+# right (phi(x) = 0 there), so these are computed without warnings.
+
+
+def _normal_cdf(x):
+    """The standard normal CDF ``erfc(-x / sqrt(2)) / 2``, accurate in both tails."""
+    return 0.5 * erfc(x * -_SQRT_HALF)
+
+
+def _gelu_derivative(x):
+    """``Phi(x) + x phi(x)`` for the standard normal CDF and density."""
+    with np.errstate(over="ignore", under="ignore"):
+        density = np.exp(x * x * -0.5) * _INV_SQRT_2PI
+        return _normal_cdf(x) + x * density
+
+
+@primitive
+def _gelu(x):
+    """GELU: ``x Phi(x)`` for the standard normal CDF ``Phi`` (exact, not the tanh
+    approximation)."""
+    with np.errstate(under="ignore"):
+        return x * _normal_cdf(x)
+
+
+defvjp(_gelu, lambda ans, x: (lambda g: g * _gelu_derivative(x)))
+
+
+def _gelu_vd(z, out_value, out_derivative):
+    with np.errstate(over="ignore", under="ignore"):
+        # Phi(z) needs a third array: both results depend on z and on Phi(z).
+        cdf = np.multiply(z, -_SQRT_HALF)
+        erfc(cdf, out=cdf)
+        cdf *= 0.5
+        # Phi(z) + z phi(z), rounded as in _gelu_derivative
+        np.multiply(z, z, out=out_derivative)
+        out_derivative *= -0.5
+        np.exp(out_derivative, out=out_derivative)
+        out_derivative *= _INV_SQRT_2PI
+        out_derivative *= z
+        out_derivative += cdf
+        np.multiply(z, cdf, out=out_value)  # last: out_value may be z
+
+
 def get_activation(
     name: str,
     *,
@@ -181,7 +263,10 @@ def get_activation(
     Parameters
     ----------
     name:
-        ``"sigmoid"``, ``"tanh"``, ``"softplus"``, ``"relu"`` or ``"leaky_relu"``.
+        ``"sigmoid"``, ``"tanh"``, ``"softplus"``, ``"relu"``, ``"leaky_relu"``,
+        ``"silu"`` (``x sigmoid(x)``, also called swish) or ``"gelu"`` (``x Phi(x)``
+        for the standard normal CDF ``Phi``; the exact form, not the tanh
+        approximation).
     slope:
         Negative-side slope of ``"leaky_relu"`` (default 0.01), in ``[0, 1)``.
     beta:
@@ -208,6 +293,10 @@ def get_activation(
         return Activation(name, _sigmoid, True, {}, _sigmoid_vd)
     if name == "tanh":
         return Activation(name, _tanh, True, {}, _tanh_vd)
+    if name == "silu":
+        return Activation(name, _silu, True, {}, _silu_vd)
+    if name == "gelu":
+        return Activation(name, _gelu, True, {}, _gelu_vd)
     if name == "softplus":
         if isinstance(beta, bool) or not np.isfinite(beta) or beta <= 0:
             raise ValueError(f"beta must be positive and finite; got {beta!r}")

@@ -37,13 +37,20 @@ __all__ = [
     "show",
 ]
 
+_COLORBLIND = sns.color_palette("colorblind", 10).as_hex()
+
 #: One colour per activation, used by every chapter (seaborn's colour-blind palette).
-ACTIVATION_COLORS = dict(
-    zip(
-        ["sigmoid", "relu", "leaky_relu", "tanh", "softplus", "smooth", "kinked"],
-        sns.color_palette("colorblind", 7).as_hex(),
-    )
-)
+#: SiLU and GELU take its sky blue and grey, not its yellow (faint on white).
+ACTIVATION_COLORS = {
+    **dict(
+        zip(
+            ["sigmoid", "relu", "leaky_relu", "tanh", "softplus", "smooth", "kinked"],
+            _COLORBLIND,
+        )
+    ),
+    "silu": _COLORBLIND[9],
+    "gelu": _COLORBLIND[7],
+}
 
 
 def activation_color(name: str) -> str:
@@ -63,6 +70,8 @@ ACTIVATION_LABELS = {
     "leaky_relu": "leaky ReLU",
     "tanh": "tanh",
     "softplus": "softplus",
+    "silu": "SiLU",
+    "gelu": "GELU",
 }
 
 

@@ -3,6 +3,8 @@ checks."""
 
 from __future__ import annotations
 
+import math
+
 import autograd.numpy as anp
 import numpy as np
 import pytest
@@ -348,7 +350,9 @@ def test_data_are_copied():
 
 def test_public_names():
     assert hmc_lite.mlp_potential is mlp_potential
-    assert set(ACTIVATIONS) == {"sigmoid", "tanh", "softplus", "relu", "leaky_relu"}
+    assert set(ACTIVATIONS) == {
+        "sigmoid", "tanh", "softplus", "relu", "leaky_relu", "silu", "gelu"
+    }
 
 
 def test_energy_composes_with_autograd():
@@ -497,3 +501,98 @@ def test_kinked_product_potential_agrees_with_autograd():
     )
     with pytest.raises(ValueError, match="jump"):
         hmc_lite.kinked_product_potential(2, jump=-1.0)
+
+
+# ---------------------------------------------------------------------------
+# SiLU and GELU
+# ---------------------------------------------------------------------------
+
+
+def _silu_reference(z):
+    return np.array([t / (1.0 + math.exp(-t)) for t in z])
+
+
+def _gelu_reference(z):
+    return np.array([t * 0.5 * (1.0 + math.erf(t / math.sqrt(2.0))) for t in z])
+
+
+@pytest.mark.parametrize(
+    "name, reference", [("silu", _silu_reference), ("gelu", _gelu_reference)]
+)
+def test_silu_and_gelu_equal_their_definitions(name, reference):
+    act = get_activation(name)
+    assert act.smooth and act.params == {} and act.value_and_derivative is not None
+    z = np.linspace(-8.0, 8.0, 1601)
+    # The sigmoid 0.5 (tanh(z / 2) + 1) is accurate to 1e-16 absolutely, not relatively.
+    np.testing.assert_allclose(act.fn(z), reference(z), rtol=1e-13, atol=1e-15)
+    # The derivative against central differences, of autograd's and of the fast path.
+    h = 1e-5
+    fd = (reference(z + h) - reference(z - h)) / (2 * h)
+    value, deriv = np.empty_like(z), np.empty_like(z)
+    act.value_and_derivative(z, value, deriv)
+    np.testing.assert_allclose(value, act.fn(z), rtol=1e-14, atol=1e-300)
+    for d in (deriv, elementwise_grad(act.fn)(z)):
+        np.testing.assert_allclose(d, fd, rtol=1e-8, atol=1e-9)
+    # f'(0) = 1/2 for both: sigmoid(0) = Phi(0) = 1/2.
+    act.value_and_derivative(np.zeros(1), value[:1], deriv[:1])
+    assert value[0] == 0.0 and deriv[0] == 0.5
+    assert elementwise_grad(act.fn)(np.zeros(1))[0] == 0.5
+
+
+@pytest.mark.parametrize("name", ["silu", "gelu"])
+def test_silu_and_gelu_fast_path_writes_in_place_like_separate_buffers(name):
+    act = get_activation(name)
+    z = np.random.default_rng(0).standard_normal((3, 7, 5)) * 4.0
+    value, deriv = np.empty_like(z), np.empty_like(z)
+    act.value_and_derivative(z, value, deriv)
+    aliased, deriv2 = z.copy(), np.empty_like(z)
+    act.value_and_derivative(aliased, aliased, deriv2)  # out_value is z itself
+    np.testing.assert_array_equal(aliased, value)
+    np.testing.assert_array_equal(deriv2, deriv)
+    np.testing.assert_allclose(value, act.fn(z), rtol=1e-14, atol=1e-300)
+    np.testing.assert_allclose(
+        deriv, elementwise_grad(act.fn)(z), rtol=1e-12, atol=1e-15
+    )
+
+
+@pytest.mark.parametrize("name", ["silu", "gelu"])
+def test_silu_and_gelu_are_finite_without_warnings_for_large_inputs(name):
+    act = get_activation(name)
+    z = np.array([-1e300, -1e6, -1e3, -40.0, -1e-300, 0.0, 5e-324, 40.0, 1e3, 1e300])
+    value, deriv = np.empty_like(z), np.empty_like(z)
+    with np.errstate(all="raise"):  # any overflow or underflow warning is an error
+        act.value_and_derivative(z, value, deriv)
+        fn_value = act.fn(z)
+        fn_deriv = elementwise_grad(act.fn)(z)
+    for a in (value, deriv, fn_value, fn_deriv):
+        assert np.all(np.isfinite(a))
+    # ReLU-like far out: 0 on the left, z on the right, derivatives 0 and 1
+    far = np.abs(z) >= 1e3
+    np.testing.assert_array_equal(value[far], np.maximum(z[far], 0.0))
+    np.testing.assert_array_equal(deriv[far], (z[far] > 0).astype(float))
+    np.testing.assert_array_equal(fn_value, value)
+    np.testing.assert_array_equal(fn_deriv, deriv)
+
+
+def test_gelu_tends_to_relu_away_from_zero():
+    gelu = get_activation("gelu")
+    z = np.concatenate([np.linspace(-60.0, -6.0, 541), np.linspace(6.0, 60.0, 541)])
+    gap = np.abs(gelu.fn(z) - np.maximum(z, 0.0))
+    assert gap.max() < 1e-6
+    # |gelu(z) - relu(z)| = |z| Phi(-|z|): decreasing in |z|
+    assert np.all(np.diff(gap[541:]) <= 0) and np.all(np.diff(gap[:541]) >= 0)
+
+
+@pytest.mark.parametrize("name", ["silu", "gelu"])
+@pytest.mark.parametrize("widths", [[1, 8, 1], [2, 5, 4, 1]])
+def test_silu_and_gelu_networks_have_autograds_gradient(name, widths):
+    x, y = toy_data(n=20, features=widths[0])
+    pot = mlp_potential(x, y, widths, name)
+    slow = Potential(pot.energy, dim=pot.dim)
+    rng = np.random.default_rng(6)
+    for chains in (1, 5, 40):
+        q = 2.0 * pot.prior_draw(chains, rng=rng)
+        fast, ref = pot.value_and_grad(q), slow.value_and_grad(q)
+        np.testing.assert_allclose(fast.value, ref.value, rtol=1e-12, atol=0)
+        scale = np.abs(ref.gradient).max(axis=1, keepdims=True)
+        assert np.all(np.abs(fast.gradient - ref.gradient) <= 1e-12 * scale)

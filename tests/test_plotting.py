@@ -58,8 +58,8 @@ def test_outside_ipython_nothing_is_registered():
 
 def test_activation_color_names_unknown_activation():
     assert plotting.activation_color("relu").startswith("#")
-    with pytest.raises(ValueError, match="gelu"):
-        plotting.activation_color("gelu")
+    with pytest.raises(ValueError, match="swish"):
+        plotting.activation_color("swish")
 
 
 def test_numpy_scalars_display_as_plain_numbers(shell):
