@@ -70,7 +70,7 @@ Stan's ``base_nuts``.
 
 from __future__ import annotations
 
-from typing import NamedTuple, TypeVar
+from typing import Callable, NamedTuple, TypeVar
 
 import numpy as np
 
@@ -623,6 +623,7 @@ def sample(
     max_tree_depth: int = 10,
     inverse_mass: np.ndarray | None = None,
     divergence_threshold: float = 1000.0,
+    callback: Callable[[int], object] | None = None,
 ) -> NUTSSampleResult:
     """Run ``n_samples`` NUTS transitions on every chain.
 
@@ -646,6 +647,9 @@ def sample(
         ``(chains, dim)``; ``None`` is unit mass.
     divergence_threshold:
         Energy errors above this count as divergences.
+    callback:
+        Called after every transition with its index (e.g. to move a progress
+        bar), as in :func:`hmc_lite.sample`.
 
     Examples
     --------
@@ -672,6 +676,8 @@ def sample(
         )
         positions[:, i] = state.position
         infos.append(info)
+        if callback is not None:
+            callback(i)
     return NUTSSampleResult(positions, _stack(infos), state)
 
 
@@ -741,6 +747,7 @@ def adapt(
     t0: float = 10.0,
     kappa: float = 0.75,
     divergence_threshold: float = 1000.0,
+    callback: Callable[[int], object] | None = None,
 ) -> NUTSAdaptationResult:
     """Stan's window adaptation of the step size and a diagonal mass for NUTS.
 
@@ -765,6 +772,7 @@ def adapt(
     With ``adapt_mass=False`` the mass stays the identity and dual averaging
     runs throughout. The adaptation transitions are not draws from the
     target: sample afterwards with :func:`sample` from ``state.position``.
+    ``callback``, if given, is called after every transition with its index.
 
     Examples
     --------
@@ -822,6 +830,8 @@ def adapt(
                     _search_step_size(rng, state, potential, current, inv_mass)
                 )
                 w += 1
+        if callback is not None:
+            callback(m)
     final = np.exp(da.log_step_size_avg if da.iteration > 0 else da.log_step_size)
     return NUTSAdaptationResult(
         state,

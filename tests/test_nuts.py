@@ -291,6 +291,24 @@ def test_the_same_seed_gives_the_same_chains():
     assert not np.array_equal(one.positions, other.positions)
 
 
+def test_callbacks_see_every_transition_and_change_nothing():
+    pot = Potential(banana, dim=3)
+    q0 = np.random.default_rng(0).normal(size=(4, 3))
+    seen, adapted = [], []
+    plain = nuts.sample(pot, q0, 0.3, 7, rng=np.random.default_rng(5))
+    watched = nuts.sample(
+        pot, q0, 0.3, 7, rng=np.random.default_rng(5), callback=seen.append
+    )
+    assert seen == list(range(7))
+    np.testing.assert_array_equal(plain.positions, watched.positions)
+    kw = dict(n_adapt=40, init_buffer=10, term_buffer=10, base_window=10)
+    a = nuts.adapt(pot, q0, rng=np.random.default_rng(6), **kw)
+    b = nuts.adapt(pot, q0, rng=np.random.default_rng(6), callback=adapted.append, **kw)
+    assert adapted == list(range(40))
+    np.testing.assert_array_equal(a.state.position, b.state.position)
+    assert a.step_size[0] == b.step_size[0]
+
+
 def test_one_step_is_the_first_transition_of_sample():
     """nuts_step and sample agree, and the info has one entry of the documented kind per
     chain."""

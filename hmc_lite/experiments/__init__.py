@@ -4,11 +4,11 @@ One module per experiment holds its settings, its run and its result file:
 :mod:`.fig1` (acceptance rates, chapter 6, the paper's Figure 1), :mod:`.fig2`
 (efficiency on the synthetic data, chapter 7, Figure 2), :mod:`.fig3` (acceptance
 against network size, chapter 7, Figure 3), :mod:`.table1` (real data, chapter 8:
-Table 1 and the real-data panel of Figure 2) and :mod:`.tuning` (the tuning study
-of chapter 9). An experiment is cut into independent pieces that :mod:`.runner`
-runs here or on a Dask cluster, saving each finished piece so that an interrupted
-run resumes; :mod:`.store` writes arrays atomically and reads them without pickle;
-the command line is :mod:`.__main__`::
+Table 1 and the real-data panel of Figure 2), :mod:`.tuning` (the tuning study of
+chapter 9) and :mod:`.nuts_study` (NUTS, chapter 11). An experiment is cut into
+independent pieces that :mod:`.runner` runs here or on a Dask cluster, saving each
+finished piece so that an interrupted run resumes; :mod:`.store` writes arrays
+atomically and reads them without pickle; the command line is :mod:`.__main__`::
 
     python -m hmc_lite.experiments fig1 --scale book --out results/fig1_book.npz
     python -m hmc_lite.experiments fig1 --scale paper --out results/fig1.npz
@@ -34,6 +34,19 @@ from .fig1 import (
 )
 from .fig2 import FIG2_SCALES, Fig2Result, Fig2Settings, load_fig2, run_fig2, save_fig2
 from .fig3 import FIG3_SCALES, Fig3Result, Fig3Settings, load_fig3, run_fig3, save_fig3
+from .nuts_study import (
+    NUTS_SCALES,
+    NutsConfig,
+    NutsResult,
+    NutsSettings,
+    load_nuts,
+    nuts_configs,
+    nuts_cost,
+    nuts_potential,
+    nuts_problem,
+    run_nuts,
+    save_nuts,
+)
 from ._shared import describe_settings
 from .runner import Piece, run_pieces
 from .store import check_output_path, load_arrays, save_arrays
@@ -96,4 +109,15 @@ __all__ = [
     "run_tuning",
     "save_tuning",
     "load_tuning",
+    "NUTS_SCALES",
+    "NutsSettings",
+    "NutsConfig",
+    "NutsResult",
+    "nuts_configs",
+    "nuts_cost",
+    "nuts_potential",
+    "nuts_problem",
+    "run_nuts",
+    "save_nuts",
+    "load_nuts",
 ]

@@ -11,6 +11,7 @@ from typing import Any, Callable, NamedTuple, Sequence
 from .fig1 import FIG1_SCALES, fig1_cost, run_fig1, save_fig1
 from .fig2 import FIG2_SCALES, fig2_cost, run_fig2, save_fig2
 from .fig3 import FIG3_SCALES, fig3_cost, run_fig3, save_fig3
+from .nuts_study import NUTS_SCALES, nuts_cost, run_nuts, save_nuts
 from .runner import remove_parts
 from .store import check_output_path
 from .table1 import TABLE1_SCALES, run_table1, save_table1, table1_cost
@@ -121,6 +122,22 @@ def _commands() -> dict[str, _Command]:
             "equilibration (at its upper bound, reached when it ends), adaptation and "
             "sampling.",
         ),
+        "nuts": _Command(
+            NUTS_SCALES,
+            nuts_cost,
+            run_nuts,
+            save_nuts,
+            "transition",
+            "NUTS with window adaptation on ReLU and smooth networks (chapter 11)",
+            "The No-U-Turn sampler with Stan's window adaptation on one-hidden-layer "
+            "networks of several activations, equilibrated at several modes: adapted "
+            "step sizes, tree depths, gradients, divergences, predictions at tracked "
+            "inputs and each mode's test RMSE, with a diagonal or identity mass, "
+            "targets 0.8 and 0.95, and plain HMC with a smaller step size as a remedy. "
+            "Scales ending in '-real' use chapter 8's data. The progress bar counts "
+            "chain-transitions of equilibration (at its upper bound, reached when it "
+            "ends), adaptation and sampling.",
+        ),
     }
 
 
@@ -128,11 +145,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Command line: ``python -m hmc_lite.experiments NAME --scale paper --out F.npz``.
 
     ``NAME`` is ``fig1`` (chapter 6), ``fig2`` (chapter 7, efficiency), ``fig3``
-    (chapter 7, network size), ``table1`` (chapter 8; also called ``fig2-real``) or
-    ``tuning`` (chapter 9). Runs the experiment's ``run_*`` function at a named scale
-    (``book`` reproduces the chapter, ``paper`` is larger, ``tiny`` is for tests; with
-    ``--seed``, another seed than the scale's) and saves the result with its ``save_*``
-    function; its ``load_*`` function reads it back.
+    (chapter 7, network size), ``table1`` (chapter 8; also called ``fig2-real``),
+    ``tuning`` (chapter 9) or ``nuts`` (chapter 11). Runs the experiment's ``run_*``
+    function at a named scale (``book`` reproduces the chapter, ``paper`` is larger,
+    ``tiny`` is for tests; with ``--seed``, another seed than the scale's) and saves the
+    result with its ``save_*`` function; its ``load_*`` function reads it back.
 
     Each finished piece of the run is kept in ``--parts`` (default: the output path with
     ``.parts`` instead of ``.npz``), so that the same command, run again after an
