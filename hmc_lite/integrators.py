@@ -149,8 +149,8 @@ def _steps(
     u, g = initial
     q, p = q.copy(), p.copy()
     yield LeapfrogPoint(q, p, u, g)
+    everyone = int(steps.min())  # steps that every chain takes: no masking needed
     for i in range(int(steps.max())):
-        active = (i < steps)[:, None]
         # Overflow inside a trajectory is expected for too large step sizes;
         # the caller sees it as a non-finite energy and treats it as a
         # divergence. The error state is set per step (not around ``yield``)
@@ -160,10 +160,15 @@ def _steps(
             q_new = q + eps * (p_half if inv_mass is None else inv_mass * p_half)
             u_new, g_new = potential.value_and_grad(q_new, check=False)
             p_new = p_half - 0.5 * eps * g_new
-        q = np.where(active, q_new, q)
-        p = np.where(active, p_new, p)
-        g = np.where(active, g_new, g)
-        u = np.where(active[:, 0], u_new, u)
+        if i < everyone:
+            q, p = q_new, p_new
+            u, g = np.asarray(u_new, dtype=float), np.asarray(g_new, dtype=float)
+        else:  # chains that have taken all their steps keep their state
+            active = (i < steps)[:, None]
+            q = np.where(active, q_new, q)
+            p = np.where(active, p_new, p)
+            g = np.where(active, g_new, g)
+            u = np.where(active[:, 0], u_new, u)
         yield LeapfrogPoint(q, p, u, g)
 
 

@@ -167,12 +167,12 @@ def equilibrate_chapter7(
     ``s`` has the fields ``n_modes, chains_per_mode, n_adam, n_adam_retry, n_lbfgs,
     eq_path_length, target_accept, block, max_blocks, n_lanczos, seed``. Random numbers:
     ``default_rng([seed, 1, stream])`` for the equilibration and ``[seed, 2, stream]``
-    for the stability limits (chapter 7 numbers its networks this way). A run that does
-    not level off is repeated once with twice the blocks; while a chain stays more than
-    ``2 d`` above the best mode (an optimisation stuck on a plateau), the network is
-    equilibrated afresh with ``n_adam_retry`` Adam iterations (chapter 7: 10000), at most
-    three times. ``progress`` counts chain-transitions of the first equilibration, up to
-    its bound (:func:`chapter7_equilibration_cost`); retries are not counted.
+    for the stability limits (chapter 7 numbers its networks this way). A run that
+    does not level off is repeated once with twice the blocks; while a chain stays more
+    than ``2 d`` above the best mode (an optimisation stuck on a plateau), the network
+    is equilibrated afresh with ``n_adam_retry`` Adam iterations (chapter 7: 10000), at
+    most three times. ``progress`` counts chain-transitions of the first equilibration,
+    up to its bound (:func:`chapter7_equilibration_cost`); retries are not counted.
     """
     pot = synthetic_potential(model, widths)
     rng = np.random.default_rng([int(s.seed), 1, int(stream)])
