@@ -233,17 +233,15 @@ def stability_limit(
     for ``eps < 2 / sqrt(lambda_max)``; beyond it, errors grow exponentially
     along the stiffest direction.
 
-    ``lambda_max`` is found from Hessian-vector products alone (finite
-    differences of the gradient with step ``h``, one-sided away from kinks,
-    see below):
-    power iteration builds the Krylov space ``v, Hv, H^2 v, ...``, and the
-    Lanczos method takes the best estimate in that space, the largest
-    eigenvalue of the projected tridiagonal matrix (with full
-    reorthogonalisation). This is never worse than the Rayleigh quotient of
-    power iteration, finds the largest *algebraic* eigenvalue even when a
-    negative one is larger in magnitude, and with ``n_iter >= dim`` it is the
-    exact eigenvalue of the (finite-difference) Hessian. The estimate of
-    ``lambda_max`` can only err low, so the limit can only err high.
+    ``lambda_max`` is found from Hessian-vector products alone (finite differences of
+    the gradient with step ``h``, one-sided away from kinks, see below): power iteration
+    builds the Krylov space ``v, Hv, H^2 v, ...``, and the Lanczos method takes the best
+    estimate in that space, the largest eigenvalue of the projected tridiagonal matrix
+    (with full reorthogonalisation). This is never worse than the Rayleigh quotient of
+    power iteration, finds the largest *algebraic* eigenvalue even when a negative one
+    is larger in magnitude, and with ``n_iter >= dim`` it is the exact eigenvalue of the
+    (finite-difference) Hessian. The estimate of ``lambda_max`` can only err low, so the
+    limit can only err high.
 
     Parameters
     ----------

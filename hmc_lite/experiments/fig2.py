@@ -277,11 +277,10 @@ def run_fig2(
     """Run the efficiency experiment of chapter 7 (Figure 2, synthetic data).
 
     One piece per network equilibrates it (:func:`hmc_lite.equilibrate`) and computes
-    the
-    stability limit at every chain; a second piece per network runs the fractions of its
-    median limit (:func:`hmc_lite.sample`). Each piece draws from its own streams (seed,
-    stage, network), so the result does not depend on where or in which order pieces
-    run.
+    the stability limit at every chain; a second piece per network runs the fractions of
+    its median limit (:func:`hmc_lite.sample`). Each piece draws from its own streams
+    (seed, stage, network), so the result does not depend on where or in which order
+    pieces run.
 
     Parameters
     ----------

@@ -2,9 +2,8 @@
 paper's Figure 3).
 
 For each activation, shallow networks ``[1, n_1, 1]`` and deep networks ``[1, w, ..., w,
-1]``
-of matching numbers of parameters are equilibrated at several modes; HMC then runs from
-every chain at one common step size and at a fraction of each chain's own stability
+1]`` of matching numbers of parameters are equilibrated at several modes; HMC then runs
+from every chain at one common step size and at a fraction of each chain's own stability
 limit, both at a fixed path length, and one more trajectory from each final state counts
 the kink surfaces ``z_ij = 0`` it crosses.
 """
@@ -75,8 +74,7 @@ class Fig3Settings(NamedTuple):
     seed:
         Seed of every random number. Network ``k`` of :func:`fig3_networks` draws from
         ``default_rng([seed, s, k])`` with ``s`` = 1 (equilibration), 2 (stability
-        limit),
-        4 (measurements): chapter 7's numbering.
+        limit), 4 (measurements): chapter 7's numbering.
     """
 
     models: tuple[str, ...] = ("sigmoid", "relu")

@@ -2,15 +2,13 @@
 real-data panel of Figure 2.
 
 Networks with one hidden layer are fitted to UTKFace when the reader has it, otherwise
-to
-the diabetes data (``/work/shared/PAPER.md``, "Real data"). Chains equilibrated at
-several
-modes run HMC over a common grid of step sizes (fractions of the largest median
-stability
-limit of the networks) and numbers of steps, and at fractions of each mode's own limit;
-the result holds acceptance, divergences and the predictive mean of every mode on the
-test set, from which Table 1 (acceptance averaged over the grid, test MSE overall and at
-the best acceptance) and Figure 2's real-data panel (``a * eps`` against ``a``) follow.
+to the diabetes data (``/work/shared/PAPER.md``, "Real data"). Chains equilibrated at
+several modes run HMC over a common grid of step sizes (fractions of the largest median
+stability limit of the networks) and numbers of steps, and at fractions of each mode's
+own limit; the result holds acceptance, divergences and the predictive mean of every
+mode on the test set, from which Table 1 (acceptance averaged over the grid, test MSE
+overall and at the best acceptance) and Figure 2's real-data panel (``a * eps`` against
+``a``) follow.
 """
 
 from __future__ import annotations
@@ -172,8 +170,8 @@ def table1_problem(settings: Table1Settings) -> RealProblem:
 
     The noise standard deviation of the networks is that of the least-squares residuals;
     ``linear_mse`` is the test MSE of Bayesian linear regression (prior ``N(0, 1)``,
-    that
-    noise), ``ols_mse`` that of least squares, ``null_mse`` that of the training mean.
+    that noise), ``ols_mse`` that of least squares, ``null_mse`` that of the training
+    mean.
     """
     path = settings.utkface
     if path is None:
@@ -235,8 +233,7 @@ class Table1Result(NamedTuple):
 
     ``A`` networks, ``S`` step sizes, ``K`` numbers of steps, ``E`` fractions of the own
     limit, ``C`` chains (``M`` modes of ``C / M`` consecutive chains), ``N``
-    transitions,
-    ``P`` test points.
+    transitions, ``P`` test points.
 
     Attributes
     ----------
@@ -248,8 +245,8 @@ class Table1Result(NamedTuple):
         ``(A, S, K, C, N)``: every transition of the common grid.
     pred_mean:
         ``(A, S, K, M, P)``: each mode's predictive mean on the test set (over its
-        chains
-        and transitions); the test MSE of a mode is ``mean((pred_mean - y_test)**2)``.
+        chains and transitions); the test MSE of a mode is
+        ``mean((pred_mean - y_test)**2)``.
     equal_step_sizes:
         ``(A, E, C)``; ``equal_accept_prob``, ``equal_divergent``: ``(A, E, C, N)``;
         ``equal_pred_mean``: ``(A, E, M, P)``.

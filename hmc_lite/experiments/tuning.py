@@ -2,12 +2,12 @@
 network posteriors.
 
 For each network ``[1, 50, 1]`` on the synthetic data, chains equilibrated at several
-modes
-adapt their step size by dual averaging (one step size per mode and target, fixed path
-length), then sample; effective sample size per gradient of the network's predictions at
-three inputs measures the efficiency of each target. For the networks in ``mass_models``
-one more setting adapts a diagonal mass matrix (Stan's windows). A final scan runs
-fractions of each mode's stability limit from the chains' last states (the "cliff").
+modes adapt their step size by dual averaging (one step size per mode and target, fixed
+path length), then sample; effective sample size per gradient of the network's
+predictions at three inputs measures the efficiency of each target. For the networks in
+``mass_models`` one more setting adapts a diagonal mass matrix (Stan's windows). A final
+scan runs fractions of each mode's stability limit from the chains' last states (the
+"cliff").
 """
 
 from __future__ import annotations
@@ -165,11 +165,9 @@ class TuningResult(NamedTuple):
     """Output of :func:`run_tuning`: numpy arrays (saved and loaded without pickle).
 
     ``A`` networks, ``K`` targets, ``S = K + 1`` settings (the targets, then the
-    diagonal
-    mass at ``mass_target``; NaN for networks without it), ``M`` modes, ``C``
-    equilibrated
-    chains, ``G`` cliff fractions, ``T`` equilibration transitions (of the longest; NaN
-    after the end of shorter ones).
+    diagonal mass at ``mass_target``; NaN for networks without it), ``M`` modes, ``C``
+    equilibrated chains, ``G`` cliff fractions, ``T`` equilibration transitions (of the
+    longest; NaN after the end of shorter ones).
 
     Attributes
     ----------
