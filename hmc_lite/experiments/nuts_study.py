@@ -418,8 +418,9 @@ def _equilibration_cost(s: NutsSettings) -> int:
 
 
 def _config_cost(s: NutsSettings, config: NutsConfig) -> int:
-    return s.chains * (int(s.n_draws) + (int(s.n_adapt) if config.sampler == "nuts"
-                                         else 0))
+    """Chain-transitions of one configuration: adaptation (NUTS only), then sampling."""
+    transitions = int(s.n_draws) + (int(s.n_adapt) if config.sampler == "nuts" else 0)
+    return s.chains * transitions
 
 
 def nuts_cost(settings: NutsSettings) -> int:
