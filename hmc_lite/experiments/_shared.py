@@ -35,6 +35,25 @@ def synthetic_potential(model: str, widths: tuple[int, ...]) -> MLPPotential:
     return mlp_potential(data.x_train, data.y_train, list(widths), name, **options)
 
 
+def problem_potential(
+    problem: Any, hidden: int, model: str, **options: Any
+) -> MLPPotential:
+    """Posterior of a network ``[d, hidden, 1]``, activation ``model``, on a regression
+    problem with fields ``x_train``, ``y_train`` and ``noise_sd``; prior ``N(0, 1)``.
+
+    ``options`` go to the activation (e.g. ``beta`` of softplus).
+    """
+    return mlp_potential(
+        problem.x_train,
+        problem.y_train,
+        [problem.x_train.shape[1], int(hidden), 1],
+        model,
+        noise_sd=problem.noise_sd,
+        prior_sd=1.0,
+        **options,
+    )
+
+
 def divergent(result: Any) -> np.ndarray:
     """Divergence flags of a sampling or adaptation result.
 

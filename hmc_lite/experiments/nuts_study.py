@@ -31,9 +31,14 @@ from ..datasets import UTKFACE_ENV, synthetic
 from ..diagnostics import stability_limit
 from ..equilibrium import equilibrate
 from ..kernel import sample
-from ..models import ACTIVATIONS, MLPPotential, mlp_potential
+from ..models import ACTIVATIONS, MLPPotential
 from ..potential import WhitenedPotential
-from ._shared import BoundedProgress, check_counts, equilibration_budget
+from ._shared import (
+    BoundedProgress,
+    check_counts,
+    equilibration_budget,
+    problem_potential,
+)
 from .runner import Piece, run_pieces, start_run
 from .store import load_result, save_result
 from .table1 import Table1Settings, table1_problem
@@ -275,15 +280,7 @@ def nuts_potential(settings: NutsSettings, model: str) -> MLPPotential:
 
 def _potential(s: NutsSettings, problem: _Problem, model: str) -> MLPPotential:
     options = {"beta": float(s.beta)} if model == "softplus" else {}
-    return mlp_potential(
-        problem.x_train,
-        problem.y_train,
-        [problem.x_train.shape[1], int(s.hidden), 1],
-        model,
-        noise_sd=problem.noise_sd,
-        prior_sd=1.0,
-        **options,
-    )
+    return problem_potential(problem, s.hidden, model, **options)
 
 
 class NutsResult(NamedTuple):
@@ -561,10 +558,9 @@ def _network_piece(
     problem = nuts_problem(s)
     pot = _potential(s, problem, model)
     M, seed = int(s.n_modes), int(s.seed)
-    # the k-th optimisation of every network starts from the same point (a ReLU
-    # network's prior draw: every activation has the same parameters)
-    ref = _potential(s, problem, "relu")
-    inits = 0.5 * ref.prior_draw(M, rng=np.random.default_rng([seed, 0]))
+    # the k-th optimisation of every network starts from the same point: every
+    # activation has the same parameters and prior, so the same draw
+    inits = 0.5 * pot.prior_draw(M, rng=np.random.default_rng([seed, 0]))
     bar = BoundedProgress(progress, _equilibration_cost(s))
     eq = equilibrate(
         pot,

@@ -23,7 +23,7 @@ from ..datasets import UTKFACE_ENV, diabetes, load_real_data, standardize_y
 from ..diagnostics import stability_limit
 from ..equilibrium import equilibrate
 from ..kernel import sample
-from ..models import MLPPotential, mlp_potential
+from ..models import MLPPotential
 from ._shared import (
     check_counts,
     check_models,
@@ -31,6 +31,7 @@ from ._shared import (
     BoundedProgress,
     divergent,
     equilibration_budget,
+    problem_potential,
     per_transition,
 )
 from .runner import Piece, run_pieces, start_run
@@ -218,14 +219,7 @@ def table1_problem(settings: Table1Settings) -> RealProblem:
 
 
 def _potential(s: Table1Settings, problem: RealProblem, model: str) -> MLPPotential:
-    return mlp_potential(
-        problem.x_train,
-        problem.y_train,
-        [problem.x_train.shape[1], int(s.hidden), 1],
-        model,
-        noise_sd=problem.noise_sd,
-        prior_sd=1.0,
-    )
+    return problem_potential(problem, s.hidden, model)
 
 
 class Table1Result(NamedTuple):
