@@ -24,7 +24,7 @@ stays where it is while the others finish.
 
 from __future__ import annotations
 
-from typing import Iterator, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
@@ -97,7 +97,7 @@ def kinetic_energy(p: np.ndarray, inverse_mass: np.ndarray | None = None) -> np.
     return 0.5 * np.sum(inverse_mass * np.square(p), axis=-1)
 
 
-def _checked_steps(
+def _checked_arguments(
     potential: Potential,
     q: np.ndarray,
     p: np.ndarray,
@@ -105,9 +105,9 @@ def _checked_steps(
     n_steps: int | np.ndarray,
     initial: ValueAndGrad | None,
     inverse_mass: np.ndarray | None = None,
-) -> Iterator[LeapfrogPoint]:
-    """Check the arguments of :func:`leapfrog` (raising errors that name them), then
-    :func:`_steps`."""
+) -> tuple:
+    """Check the arguments of :func:`leapfrog` (raising errors that name them); return
+    them in the form :func:`_integrate` takes, ``potential`` first."""
     q = check_positions(q, "q", potential.dim)
     p = check_positions(p, "p", q.shape[1])
     if p.shape != q.shape:
@@ -125,10 +125,10 @@ def _checked_steps(
         raise ValueError(
             "initial must hold the potential (chains,) and gradient (chains, dim) at q"
         )
-    return _steps(potential, q, p, eps, steps, ValueAndGrad(u, g), inv_mass)
+    return potential, q, p, eps, steps, ValueAndGrad(u, g), inv_mass
 
 
-def _steps(
+def _integrate(
     potential: Potential,
     q: np.ndarray,
     p: np.ndarray,
@@ -136,40 +136,45 @@ def _steps(
     steps: np.ndarray,
     initial: ValueAndGrad,
     inv_mass: np.ndarray | None,
-) -> Iterator[LeapfrogPoint]:
-    """Yield the starting point, then the state after each leapfrog step.
+    path: list[LeapfrogPoint] | None = None,
+) -> LeapfrogPoint:
+    """Integrate every chain for its number of steps; return the end point.
 
     The arguments are already checked: ``q`` and ``p`` of shape
     ``(chains, dim)``, ``eps`` and ``steps`` of shape ``(chains,)``,
     ``inv_mass`` ``None`` or of shape ``(chains, dim)``, ``initial`` the
     potential and gradient at ``q``. :func:`hmc_step` calls this directly so
-    that a transition does not check its arguments twice.
+    that a transition does not check its arguments twice. When ``path`` is a
+    list, the starting point and the state after every step are appended to it.
     """
     eps = eps[:, None]
+    half_eps = 0.5 * eps
     u, g = initial
     q, p = q.copy(), p.copy()
-    yield LeapfrogPoint(q, p, u, g)
+    if path is not None:
+        path.append(LeapfrogPoint(q, p, u, g))
     everyone = int(steps.min())  # steps that every chain takes: no masking needed
-    for i in range(int(steps.max())):
-        # Overflow inside a trajectory is expected for too large step sizes;
-        # the caller sees it as a non-finite energy and treats it as a
-        # divergence. The error state is set per step (not around ``yield``)
-        # so that it never leaks into the caller's code.
-        with np.errstate(all="ignore"):
-            p_half = p - 0.5 * eps * g
+    # Overflow inside a trajectory is expected for too large step sizes; the caller
+    # sees it as a non-finite energy and treats it as a divergence. The loop hands
+    # nothing back before it ends, so the error state never leaks into the caller.
+    with np.errstate(all="ignore"):
+        for i in range(int(steps.max())):
+            p_half = p - half_eps * g
             q_new = q + eps * (p_half if inv_mass is None else inv_mass * p_half)
             u_new, g_new = potential.value_and_grad(q_new, check=False)
-            p_new = p_half - 0.5 * eps * g_new
-        if i < everyone:
-            q, p = q_new, p_new
-            u, g = np.asarray(u_new, dtype=float), np.asarray(g_new, dtype=float)
-        else:  # chains that have taken all their steps keep their state
-            active = (i < steps)[:, None]
-            q = np.where(active, q_new, q)
-            p = np.where(active, p_new, p)
-            g = np.where(active, g_new, g)
-            u = np.where(active[:, 0], u_new, u)
-        yield LeapfrogPoint(q, p, u, g)
+            p_new = p_half - half_eps * g_new
+            if i < everyone:
+                q, p = q_new, p_new
+                u, g = np.asarray(u_new, dtype=float), np.asarray(g_new, dtype=float)
+            else:  # chains that have taken all their steps keep their state
+                active = (i < steps)[:, None]
+                q = np.where(active, q_new, q)
+                p = np.where(active, p_new, p)
+                g = np.where(active, g_new, g)
+                u = np.where(active[:, 0], u_new, u)
+            if path is not None:
+                path.append(LeapfrogPoint(q, p, u, g))
+    return LeapfrogPoint(q, p, u, g)
 
 
 def leapfrog(
@@ -206,8 +211,8 @@ def leapfrog(
         The end point with its potential energy and gradient. Non-finite
         values are returned as they are (they signal a divergence).
     """
-    return _end(
-        _checked_steps(potential, q, p, step_size, n_steps, initial, inverse_mass)
+    return _integrate(
+        *_checked_arguments(potential, q, p, step_size, n_steps, initial, inverse_mass)
     )
 
 
@@ -234,20 +239,12 @@ def energy_error(
     >>> f"{dh[0]:.4e}"
     '-1.2469e-05'
     """
-    points = _checked_steps(potential, q, p, step_size, n_steps, initial, inverse_mass)
-    start = next(points)
-    end = _end(points)
-    inv_mass = check_inverse_mass(inverse_mass, *start.position.shape)
+    args = _checked_arguments(potential, q, p, step_size, n_steps, initial, inverse_mass)
+    end = _integrate(*args)
+    _, _, p0, _, _, start, inv_mass = args
     with np.errstate(all="ignore"):
-        h0 = start.potential_energy + kinetic_energy(start.momentum, inv_mass)
+        h0 = start.value + kinetic_energy(p0, inv_mass)
         return end.potential_energy + kinetic_energy(end.momentum, inv_mass) - h0
-
-
-def _end(points: Iterator[LeapfrogPoint]) -> LeapfrogPoint:
-    """The last point of a trajectory (the generator always yields the start)."""
-    for last in points:
-        pass
-    return last
 
 
 def leapfrog_path(
@@ -264,8 +261,10 @@ def leapfrog_path(
     A chain with fewer steps than the longest one repeats its end point. With
     ``inverse_mass``, ``hamiltonian`` uses the kinetic energy of that mass.
     """
-    points = list(
-        _checked_steps(potential, q, p, step_size, n_steps, initial, inverse_mass)
+    points: list[LeapfrogPoint] = []
+    _integrate(
+        *_checked_arguments(potential, q, p, step_size, n_steps, initial, inverse_mass),
+        path=points,
     )
     positions = np.stack([t.position for t in points], axis=1)
     momenta = np.stack([t.momentum for t in points], axis=1)

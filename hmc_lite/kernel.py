@@ -38,7 +38,7 @@ from ._validation import (
     check_state,
     check_step_size,
 )
-from .integrators import _end, _steps, kinetic_energy
+from .integrators import _integrate, kinetic_energy
 from .potential import Potential, ValueAndGrad
 
 __all__ = ["HMCState", "HMCInfo", "SampleResult", "init_state", "hmc_step", "sample"]
@@ -171,7 +171,7 @@ def _transition(
     if inv_mass is not None:
         p = p / np.sqrt(inv_mass)  # sd sqrt(M) = 1 / sqrt(M^-1)
     initial = ValueAndGrad(state.potential_energy, state.gradient)
-    end = _end(_steps(potential, q, p, eps, steps, initial, inv_mass))
+    end = _integrate(potential, q, p, eps, steps, initial, inv_mass)
     with np.errstate(all="ignore"):
         h0 = state.potential_energy + kinetic_energy(p, inv_mass)
         h1 = end.potential_energy + kinetic_energy(end.momentum, inv_mass)
