@@ -239,7 +239,9 @@ def energy_error(
     >>> f"{dh[0]:.4e}"
     '-1.2469e-05'
     """
-    args = _checked_arguments(potential, q, p, step_size, n_steps, initial, inverse_mass)
+    args = _checked_arguments(
+        potential, q, p, step_size, n_steps, initial, inverse_mass
+    )
     end = _integrate(*args)
     _, _, p0, _, _, start, inv_mass = args
     with np.errstate(all="ignore"):
