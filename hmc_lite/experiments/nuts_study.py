@@ -87,6 +87,9 @@ class NutsSettings(NamedTuple):
         network starts from the same point) and chains per mode.
     n_adam, n_lbfgs:
         Optimiser iterations per mode (:func:`hmc_lite.equilibrate`).
+    eq_path_length, eq_n_adapt, eq_block, eq_max_blocks:
+        The equilibration's ``path_length``, ``n_adapt``, ``block`` and
+        ``max_blocks`` (:func:`hmc_lite.equilibrate`; the defaults are its own).
     max_tree_depth, n_adapt, n_draws:
         NUTS's depth cap; window-adaptation transitions; sampling transitions.
     init_buffer, term_buffer, base_window:
@@ -128,6 +131,10 @@ class NutsSettings(NamedTuple):
     chains_per_mode: int = 2
     n_adam: int = 1000
     n_lbfgs: int = 500
+    eq_path_length: float = 0.3
+    eq_n_adapt: int = 20
+    eq_block: int = 20
+    eq_max_blocks: int = 10
     max_tree_depth: int = 6
     n_adapt: int = 120
     n_draws: int = 80
@@ -192,6 +199,10 @@ NUTS_SCALES: dict[str, NutsSettings] = {
         chains_per_mode=2,
         n_adam=20,
         n_lbfgs=10,
+        eq_path_length=0.02,
+        eq_n_adapt=3,
+        eq_block=3,
+        eq_max_blocks=20,
         max_tree_depth=3,
         n_adapt=12,
         n_draws=6,
@@ -388,7 +399,7 @@ def _check_settings(s: NutsSettings) -> None:
         raise ValueError(
             f"settings.strict_target must lie in (0, 1); got {s.strict_target!r}"
         )
-    for field in ("remedy_fraction", "beta"):
+    for field in ("remedy_fraction", "beta", "eq_path_length"):
         value = getattr(s, field)
         if not (np.isfinite(value) and value > 0):
             raise ValueError(f"settings.{field} must be positive; got {value!r}")
@@ -404,14 +415,20 @@ def _check_settings(s: NutsSettings) -> None:
             "n_track",
             "thin",
             "n_lanczos",
+            "eq_n_adapt",
+            "eq_block",
+            "eq_max_blocks",
         ),
         ("n_adam", "n_lbfgs", "init_buffer", "term_buffer", "base_window"),
     )
+    if int(s.eq_block) < 2:  # the stop rule compares two blocks' means
+        raise ValueError(f"settings.eq_block must be at least 2; got {s.eq_block!r}")
 
 
 def _equilibration_cost(s: NutsSettings) -> int:
-    # equilibrate's defaults: n_adapt 20, block 20, max_blocks 10
-    return equilibration_budget(s.chains, block=20, max_blocks=10)
+    return equilibration_budget(
+        s.chains, int(s.eq_block), int(s.eq_max_blocks), int(s.eq_n_adapt)
+    )
 
 
 def _config_cost(s: NutsSettings, config: NutsConfig) -> int:
@@ -570,6 +587,10 @@ def _network_piece(
         initial_position=inits,
         n_adam=int(s.n_adam),
         n_lbfgs=int(s.n_lbfgs),
+        path_length=float(s.eq_path_length),
+        n_adapt=int(s.eq_n_adapt),
+        block=int(s.eq_block),
+        max_blocks=int(s.eq_max_blocks),
         callback=bar.per_transition(s.chains),
     )
     bar.finish()
