@@ -60,17 +60,59 @@ def _cell(nb: dict, tag: str) -> dict:
     return cell
 
 
-def _execute(nb: dict) -> dict:
+def _client(nb: dict):
+    """An nbclient client for ``nb`` (a copy) and the copy it executes."""
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     node = nbformat.reads(json.dumps(nb), as_version=4)
-    nbclient.NotebookClient(
+    client = nbclient.NotebookClient(
         node,
         timeout=300,
         kernel_name="python3",
         resources={"metadata": {"path": str(ROOT / "book")}},
-    ).execute()
+    )
+    return client, node
+
+
+def _as_dict(cell) -> dict:
+    return json.loads(json.dumps(cell))
+
+
+def _execute(nb: dict) -> dict:
+    nbformat = pytest.importorskip("nbformat")
+    client, node = _client(nb)
+    client.execute()
     return json.loads(nbformat.writes(node))
+
+
+def _execute_answers(nb: dict, bodies: list[str]) -> tuple[list[dict], list[dict]]:
+    """Execute ``nb`` in one kernel, as a student trying answers in turn would.
+
+    The cells before the graded answer run once; then, for each body in ``bodies``,
+    the answer cell with that body (in place of the stub) and the check cell; then
+    the cells after the check, with the last body in place. Returns the check cell
+    after each body and every other cell as executed.
+    """
+    client, node = _client(nb)
+    tags = [c["metadata"].get("tags", []) for c in node.cells]
+    answer = next(i for i, t in enumerate(tags) if "graded-answer" in t)
+    check = next(i for i, t in enumerate(tags) if "graded-check" in t)
+    assert answer < check
+    stub = node.cells[answer].source
+    checks, others = [], []
+    with client.setup_kernel():
+        for index in range(answer):
+            others.append(_as_dict(client.execute_cell(node.cells[index], index)))
+        for body in bodies:
+            node.cells[answer].source = stub.replace(STUB, body)
+            for index in range(answer, check):
+                cell = _as_dict(client.execute_cell(node.cells[index], index))
+                if index > answer:  # cells between the answer and its check
+                    others.append(cell)
+            checks.append(_as_dict(client.execute_cell(node.cells[check], check)))
+        for index in range(check + 1, len(node.cells)):
+            others.append(_as_dict(client.execute_cell(node.cells[index], index)))
+    return checks, others
 
 
 def _errors(cell: dict) -> list[dict]:
@@ -90,18 +132,14 @@ def test_checks_pass_a_correct_answer_and_fail_a_wrong_one(edition, chapter):
     answer = _cell(nb, "graded-answer")
     assert STUB in _text(answer) and "BEGIN SOLUTION" not in _text(answer)
     correct, wrong, hint = ANSWERS[chapter]
-    for body, passes in ((correct, True), (wrong, False)):
-        answer["source"] = _text(answer).replace(STUB, body).splitlines(keepends=True)
-        done = _execute(nb)
-        answer["source"] = _text(answer).replace(body, STUB).splitlines(keepends=True)
-        check = _cell(done, "graded-check")
-        other = [e for c in done["cells"] if c is not check for e in _errors(c)]
-        assert not other, other  # the rest of the chapter runs
-        if passes:
-            assert not _errors(check), _errors(check)
-        else:
-            (error,) = _errors(check)
-            assert error["ename"] == "AssertionError" and hint in error["evalue"], error
+    # the wrong answer first, then the correct one, in one kernel: the correct answer
+    # is what the rest of the chapter then runs with
+    (failed, passed), others = _execute_answers(nb, [wrong, correct])
+    other = [e for c in others for e in _errors(c)]
+    assert not other, other  # the rest of the chapter runs
+    assert not _errors(passed), _errors(passed)
+    (error,) = _errors(failed)
+    assert error["ename"] == "AssertionError" and hint in error["evalue"], error
 
 
 def test_an_untouched_student_notebook_runs_top_to_bottom(edition):
