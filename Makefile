@@ -40,12 +40,21 @@ book: $(STAMP)
 	$(BIN)/python tools/build_book.py
 	@echo "Open $(abspath _build/html/index.html) in a browser."
 
-# On every core (pytest-xdist): each test file, and each notebook with its one kernel, stays on
-# one worker (--dist loadscope, as nbval requires); the strict book build in tests/test_book.py
-# executes the chapters side by side too (tools/build_book.py --jobs).
+# Each chapter executes once. First, on every core (pytest-xdist; each test file, and each
+# notebook with its one kernel, stays on one worker: --dist loadscope, as nbval requires),
+# the unit tests and every chapter under nbval; the top-level conftest.py keeps each chapter
+# that passed, with its outputs, in $(EXECUTED). Then the strict book build
+# (tests/test_book.py) renders those and executes only chapters missing there. Both steps
+# always run; the exit status is that of the last one that failed.
+EXECUTED := $(abspath _build/.executed)
 test: $(STAMP)
-	$(BIN)/python -m pytest -n auto --dist loadscope --nbval-lax --nbval-cell-timeout=300 \
-		--doctest-modules tests hmc_lite book
+	rm -rf $(EXECUTED)
+	status=0; \
+	HMC_LITE_EXECUTED=$(EXECUTED) $(BIN)/python -m pytest -n auto --dist loadscope \
+		--nbval-lax --nbval-cell-timeout=300 --doctest-modules tests hmc_lite book \
+		--ignore=tests/test_book.py || status=$$?; \
+	HMC_LITE_EXECUTED=$(EXECUTED) $(BIN)/python -m pytest tests/test_book.py || status=$$?; \
+	exit $$status
 
 # One HTML page printed by a headless Chromium (tools/print_book.py); the formulas need
 # MathJax from its CDN, so the deploy workflow makes the published PDF.
