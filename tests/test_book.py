@@ -171,6 +171,70 @@ def built_book(tmp_path_factory) -> BuiltBook:
                      build / ".jupyter_cache")
 
 
+def _small_notebooks(folder: pathlib.Path) -> None:
+    """``ok.ipynb`` (a print, a value hidden by ';', a value shown) and ``bad.ipynb``
+    (the same with a failing last cell)."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    nb.cells = [nbformat.v4.new_markdown_cell("# A notebook")] + [
+        nbformat.v4.new_code_cell(code) for code in ("x = 1", "print('hi')", "x;", "x + 1")
+    ]
+    nbformat.write(nb, folder / "ok.ipynb")
+    nb.cells.append(nbformat.v4.new_code_cell("1 / 0"))
+    nbformat.write(nb, folder / "bad.ipynb")
+
+
+def test_chapters_that_pass_under_nbval_are_kept_with_their_outputs(tmp_path):
+    """The top-level conftest.py, which lets `make test` execute each chapter once."""
+    import nbformat
+
+    _small_notebooks(tmp_path)
+    kept = tmp_path / "kept"
+    env = dict(os.environ, HMC_LITE_EXECUTED=str(kept), PYTHONPATH=str(ROOT))
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "conftest", "-p", "no:cacheprovider",
+         "--nbval-lax", "ok.ipynb", "bad.ipynb"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert "1 failed, 8 passed" in proc.stdout, proc.stdout + proc.stderr
+    assert sorted(p.name for p in kept.iterdir()) == ["ok.ipynb"]  # not the failed one
+    code = [c for c in nbformat.read(kept / "ok.ipynb", 4).cells if c.cell_type == "code"]
+    assert [c.execution_count for c in code] == [1, 2, 3, 4]
+    assert [[o.output_type for o in c.outputs] for c in code] == [
+        [], ["stream"], [], ["execute_result"]  # the ';' hides x, as in JupyterLab
+    ]
+    assert code[1].outputs[0].text == "hi\n"
+    assert code[3].outputs[0].data["text/plain"] == "2"
+
+
+def test_kept_chapters_enter_the_build_cache_and_edited_ones_do_not_match(
+    tmp_path, monkeypatch
+):
+    import nbformat
+    from jupyter_cache import get_cache
+
+    _small_notebooks(tmp_path)
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    done = nbformat.read(tmp_path / "ok.ipynb", 4)
+    for count, cell in enumerate((c for c in done.cells if c.cell_type == "code"), 1):
+        cell.execution_count = count
+    nbformat.write(done, kept / "ok.ipynb")
+    monkeypatch.setattr(sys.modules[__name__], "BOOK", tmp_path)
+    monkeypatch.setenv("HMC_LITE_EXECUTED", str(kept))
+    cache = tmp_path / "cache"
+    assert _cache_executed_chapters(cache) == ["ok.ipynb"]
+    source = nbformat.read(tmp_path / "ok.ipynb", 4)
+    get_cache(str(cache)).merge_match_into_notebook(source)  # found
+    source.cells[1].source = "x = 2"  # the chapter was edited since
+    with pytest.raises(KeyError):
+        get_cache(str(cache)).merge_match_into_notebook(source)
+    monkeypatch.delenv("HMC_LITE_EXECUTED")
+    assert _cache_executed_chapters(tmp_path / "other") == []
+
+
 def _markdown(path: pathlib.Path) -> str:
     nb = json.loads(path.read_text())
     return "\n".join(
