@@ -179,7 +179,8 @@ def _small_notebooks(folder: pathlib.Path) -> None:
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
     nb.cells = [nbformat.v4.new_markdown_cell("# A notebook")] + [
-        nbformat.v4.new_code_cell(code) for code in ("x = 1", "print('hi')", "x;", "x + 1")
+        nbformat.v4.new_code_cell(code)
+        for code in ("x = 1", "print('hi')", "x;", "x + 1")
     ]
     nbformat.write(nb, folder / "ok.ipynb")
     nb.cells.append(nbformat.v4.new_code_cell("1 / 0"))
@@ -200,7 +201,8 @@ def test_chapters_that_pass_under_nbval_are_kept_with_their_outputs(tmp_path):
     )
     assert "1 failed, 8 passed" in proc.stdout, proc.stdout + proc.stderr
     assert sorted(p.name for p in kept.iterdir()) == ["ok.ipynb"]  # not the failed one
-    code = [c for c in nbformat.read(kept / "ok.ipynb", 4).cells if c.cell_type == "code"]
+    cells = nbformat.read(kept / "ok.ipynb", 4).cells
+    code = [c for c in cells if c.cell_type == "code"]
     assert [c.execution_count for c in code] == [1, 2, 3, 4]
     assert [[o.output_type for o in c.outputs] for c in code] == [
         [], ["stream"], [], ["execute_result"]  # the ';' hides x, as in JupyterLab
