@@ -1,4 +1,4 @@
-"""Keep the chapters that nbval executes, so that `make test` executes each chapter once.
+"""Keep the chapters nbval executes, so that `make test` executes each chapter once.
 
 `make test` runs every chapter under nbval and then builds the book strictly; without
 this, the build would execute every chapter a second time. With the environment
