@@ -101,15 +101,15 @@ def levelled_off(
     between 1.3 and 1.8 long after the mean has levelled off), so (b) measures
     the mixing time of ``U``, not whether the chains have left their modes.
 
-    Check (a) has little power when the chains move at very different speeds, as
-    they do when they start far *above* the typical set: the spread of ``d`` then
-    hides a trend shared by every chain. On the book's ``[1, 50, 1]`` ReLU network
-    (chapter 6's equilibration settings, seed 0), 8 chains started from Laplace draws around
-    their modes passed it after 45 transitions with all 8 still descending (``d``
-    from -21 to -57000, mean -9800, standard error 6900) and 7 of them still 250
-    to 38000 above the mode, where chains climbing from the modes level off about
-    64 above it. Chains started at the modes, as :func:`equilibrate` does, climb by
-    similar amounts; there the check failed at 45 transitions and passed at 60.
+    Check (a) has little power when the chains move at very different speeds, as they do
+    when they start far *above* the typical set: the spread of ``d`` then hides a trend
+    shared by every chain. On the book's ``[1, 50, 1]`` ReLU network (chapter 6's
+    equilibration settings, seed 0), 8 chains started from Laplace draws around their
+    modes passed it after 45 transitions with all 8 still descending (``d`` from -21 to
+    -57000, mean -9800, standard error 6900) and 7 of them still 250 to 38000 above the
+    mode, where chains climbing from the modes level off about 64 above it. Chains
+    started at the modes, as :func:`equilibrate` does, climb by similar amounts; there
+    the check failed at 45 transitions and passed at 60.
 
     Needs at least two chains and ``2 * block`` transitions (``False`` otherwise).
     """
