@@ -114,9 +114,9 @@ def test_configurations_of_custom_settings():
         (dict(base_window=2.5), "base_window"),
         (dict(eq_path_length=0.0), "eq_path_length"),
         (dict(eq_n_adapt=0), "eq_n_adapt"),
-        (dict(eq_block=1), "eq_block"),
-        (dict(eq_block=2.0), "eq_block"),
-        (dict(eq_max_blocks=0), "eq_max_blocks"),
+        (dict(block=1), "block"),
+        (dict(block=2.0), "block"),
+        (dict(max_blocks=0), "max_blocks"),
     ],
 )
 def test_bad_settings_are_refused_naming_the_field(change, field, monkeypatch):

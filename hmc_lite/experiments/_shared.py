@@ -145,16 +145,21 @@ def check_models(settings: Any, allowed: tuple[str, ...]) -> None:
 
 
 def check_counts(
-    settings: Any, positive: tuple[str, ...], non_negative: tuple[str, ...] = ()
+    settings: Any,
+    positive: tuple[str, ...],
+    non_negative: tuple[str, ...] = (),
+    at_least: dict[str, int] | None = None,
 ) -> None:
-    """Check integer fields of a settings NamedTuple, naming the field in the error."""
-    for label in positive + non_negative:
+    """Check integer fields of a settings NamedTuple, naming the field in the error:
+    ``positive`` ones at least 1, ``non_negative`` ones at least 0, and the fields of
+    ``at_least`` at least their given values."""
+    minimum = {**dict.fromkeys(positive, 1), **dict.fromkeys(non_negative, 0),
+               **(at_least or {})}
+    for label, lowest in minimum.items():
         value = getattr(settings, label)
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
             raise ValueError(f"settings.{label} must be an integer; got {value!r}")
-        check_int(
-            int(value), f"settings.{label}", minimum=0 if label in non_negative else 1
-        )
+        check_int(int(value), f"settings.{label}", minimum=lowest)
 
 
 def check_positive(settings: Any, labels: tuple[str, ...]) -> None:

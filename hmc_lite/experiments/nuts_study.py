@@ -87,9 +87,10 @@ class NutsSettings(NamedTuple):
         network starts from the same point) and chains per mode.
     n_adam, n_lbfgs:
         Optimiser iterations per mode (:func:`hmc_lite.equilibrate`).
-    eq_path_length, eq_n_adapt, eq_block, eq_max_blocks:
+    eq_path_length, eq_n_adapt, block, max_blocks:
         The equilibration's ``path_length``, ``n_adapt``, ``block`` and
-        ``max_blocks`` (:func:`hmc_lite.equilibrate`; the defaults are its own).
+        ``max_blocks`` (:func:`hmc_lite.equilibrate`; the defaults are its own; the
+        ``eq_`` prefix where NUTS has a field of that name).
     max_tree_depth, n_adapt, n_draws:
         NUTS's depth cap; window-adaptation transitions; sampling transitions.
     init_buffer, term_buffer, base_window:
@@ -133,8 +134,8 @@ class NutsSettings(NamedTuple):
     n_lbfgs: int = 500
     eq_path_length: float = 0.3
     eq_n_adapt: int = 20
-    eq_block: int = 20
-    eq_max_blocks: int = 10
+    block: int = 20
+    max_blocks: int = 10
     max_tree_depth: int = 6
     n_adapt: int = 120
     n_draws: int = 80
@@ -201,8 +202,8 @@ NUTS_SCALES: dict[str, NutsSettings] = {
         n_lbfgs=10,
         eq_path_length=0.02,
         eq_n_adapt=3,
-        eq_block=3,
-        eq_max_blocks=20,
+        block=3,
+        max_blocks=20,
         max_tree_depth=3,
         n_adapt=12,
         n_draws=6,
@@ -416,18 +417,16 @@ def _check_settings(s: NutsSettings) -> None:
             "thin",
             "n_lanczos",
             "eq_n_adapt",
-            "eq_block",
-            "eq_max_blocks",
+            "max_blocks",
         ),
         ("n_adam", "n_lbfgs", "init_buffer", "term_buffer", "base_window"),
+        at_least={"block": 2},  # the stop rule compares two blocks' means
     )
-    if int(s.eq_block) < 2:  # the stop rule compares two blocks' means
-        raise ValueError(f"settings.eq_block must be at least 2; got {s.eq_block!r}")
 
 
 def _equilibration_cost(s: NutsSettings) -> int:
     return equilibration_budget(
-        s.chains, int(s.eq_block), int(s.eq_max_blocks), int(s.eq_n_adapt)
+        s.chains, int(s.block), int(s.max_blocks), int(s.eq_n_adapt)
     )
 
 
@@ -589,8 +588,8 @@ def _network_piece(
         n_lbfgs=int(s.n_lbfgs),
         path_length=float(s.eq_path_length),
         n_adapt=int(s.eq_n_adapt),
-        block=int(s.eq_block),
-        max_blocks=int(s.eq_max_blocks),
+        block=int(s.block),
+        max_blocks=int(s.max_blocks),
         callback=bar.per_transition(s.chains),
     )
     bar.finish()
