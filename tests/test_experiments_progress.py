@@ -1,4 +1,5 @@
-"""The progress bars of the experiments move during equilibration and adaptation; the
+"""The progress bars of the experiments move during equilibration and adaptation;
+chapter 7's equilibria are computed once per network and settings; the
 settings tables of the chapters."""
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ def test_bounded_progress_clips_and_finishes_at_the_budget():
     assert _shared.BoundedProgress(None, 5).per_transition(2) is None
 
 
-def test_equilibration_moves_the_bar_transition_by_transition():
+def test_equilibration_moves_the_bar_transition_by_transition(monkeypatch):
+    monkeypatch.setattr(_shared, "_CHAPTER7_CACHE", {})  # computed here, not recalled
     s = FIG2_SCALES["tiny"]
     seen: list[int] = []
     out = _shared.equilibrate_chapter7(s, "sigmoid", tuple(s.widths), 2, seen.append)
@@ -37,6 +39,39 @@ def test_equilibration_moves_the_bar_transition_by_transition():
     # one tick of s.chains per transition, then the rest of the budget
     moved = min(int(out["equilibrium_transitions"]), budget // s.chains)
     assert seen[:moved] == [s.chains] * moved and moved > 1
+
+
+def test_equilibration_is_computed_once_per_network_and_settings(monkeypatch):
+    monkeypatch.setattr(_shared, "_CHAPTER7_CACHE", {})
+    monkeypatch.setattr(_shared, "_CHAPTER7_CACHE_SIZE", 2)
+    computed = []
+    compute = _shared._equilibrate_chapter7
+
+    def counted(*args):
+        computed.append(args[1:4])
+        return compute(*args)
+
+    monkeypatch.setattr(_shared, "_equilibrate_chapter7", counted)
+    s = FIG2_SCALES["tiny"]
+    widths = tuple(s.widths)
+    first = _shared.equilibrate_chapter7(s, "sigmoid", widths, 2)
+    first["position"][:] = 0.0  # the caller's copy: the remembered arrays are intact
+    seen: list[int] = []
+    again = _shared.equilibrate_chapter7(s, "sigmoid", widths, 2, seen.append)
+    assert len(computed) == 1
+    assert seen == [_shared.chapter7_equilibration_cost(s)]  # the whole budget at once
+    fresh = compute(s, "sigmoid", widths, 2, _shared.BoundedProgress(None, 1))
+    assert fresh.keys() == again.keys()
+    for key, value in fresh.items():
+        np.testing.assert_array_equal(again[key], value)
+    # another stream, another seed: computed afresh
+    other = _shared.equilibrate_chapter7(s, "sigmoid", widths, 3)
+    _shared.equilibrate_chapter7(s._replace(seed=1), "sigmoid", widths, 2)
+    assert len(computed) == 3
+    assert not np.array_equal(other["position"], fresh["position"])
+    # at most two remembered: the first network was dropped
+    _shared.equilibrate_chapter7(s, "sigmoid", widths, 2)
+    assert len(computed) == 4
 
 
 def test_tuning_bar_moves_during_adaptation():
