@@ -225,6 +225,31 @@ def test_per_chain_step_sizes_and_steps_equal_separate_runs():
         )
 
 
+def test_blocks_of_chains_give_the_whole_batch_to_the_last_bit(monkeypatch):
+    # 7 chains of dimension 2 in blocks of 2, 2, 2 and 1 chains (BLOCK_NUMBERS = 5),
+    # each with its own step size, steps and mass; chain 5 overflows
+    pot = Potential(lambda q: anp.sum(q**4, axis=1) + banana(q), dim=2)
+    rng = np.random.default_rng(7)
+    q0, p0 = 0.5 * rng.normal(size=(7, 2)), rng.normal(size=(7, 2))
+    eps = np.array([0.1, 0.05, 0.2, 0.01, 0.15, 3.0, 0.07])
+    steps = np.array([4, 11, 1, 30, 2, 100, 7])
+    mass = rng.uniform(0.5, 2.0, size=(7, 2))
+    before = pot.n_grad_calls
+    whole = hmc_lite.energy_error(pot, q0, p0, eps, steps, inverse_mass=mass)
+    whole_end = leapfrog(pot, q0, p0, eps, steps, inverse_mass=mass)
+    whole_calls = pot.n_grad_calls - before
+    monkeypatch.setattr(hmc_lite.integrators, "BLOCK_NUMBERS", 5)
+    before = pot.n_grad_calls
+    blocked = hmc_lite.energy_error(pot, q0, p0, eps, steps, inverse_mass=mass)
+    blocked_end = leapfrog(pot, q0, p0, eps, steps, inverse_mass=mass)
+    assert pot.n_grad_calls - before > whole_calls  # it did run block by block
+    assert not np.isfinite(whole[5]) and np.isfinite(np.delete(whole, 5)).all()
+    np.testing.assert_array_equal(blocked, whole)
+    for a, b in zip(blocked_end, whole_end):
+        np.testing.assert_array_equal(a, b)
+        assert a.shape == b.shape
+
+
 def test_L_steps_cost_L_gradients_when_the_start_gradient_is_known():
     pot = Potential(banana, dim=2)
     q0, p0 = np.zeros((4, 2)), np.ones((4, 2))
