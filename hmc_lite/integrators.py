@@ -19,7 +19,7 @@ passed in as ``initial`` and the gradient at the end point is returned).
 
 Every chain may have its own step size and its own number of steps, so a grid
 of settings runs as one batch of chains. A chain that has taken all its steps
-stays where it is while the others finish. Large batches are integrated in blocks
+stays where it is, at no further cost, while the others finish. Large batches are integrated in blocks
 of chains (see :data:`BLOCK_NUMBERS`); chains never interact, so the results are
 the same to the last bit.
 """
@@ -189,20 +189,26 @@ def _integrate(
     # sees it as a non-finite energy and treats it as a divergence. The loop hands
     # nothing back before it ends, so the error state never leaks into the caller.
     with np.errstate(all="ignore"):
-        for i in range(int(steps.max())):
+        for i in range(everyone):
             p_half = p - half_eps * g
-            q_new = q + eps * (p_half if inv_mass is None else inv_mass * p_half)
-            u_new, g_new = potential.value_and_grad(q_new, check=False)
-            p_new = p_half - half_eps * g_new
-            if i < everyone:
-                q, p = q_new, p_new
-                u, g = np.asarray(u_new, dtype=float), np.asarray(g_new, dtype=float)
-            else:  # chains that have taken all their steps keep their state
-                active = (i < steps)[:, None]
-                q = np.where(active, q_new, q)
-                p = np.where(active, p_new, p)
-                g = np.where(active, g_new, g)
-                u = np.where(active[:, 0], u_new, u)
+            q = q + eps * (p_half if inv_mass is None else inv_mass * p_half)
+            u_new, g_new = potential.value_and_grad(q, check=False)
+            p = p_half - half_eps * g_new
+            u, g = np.asarray(u_new, dtype=float), np.asarray(g_new, dtype=float)
+            if path is not None:
+                path.append(LeapfrogPoint(q, p, u, g))
+        # The other steps move only the chains that have steps left, and evaluate
+        # the gradient on those rows alone; the others keep their state. The
+        # arithmetic of a row is the same, so are its numbers.
+        for i in range(everyone, int(steps.max())):
+            if i == everyone or path is not None:  # arrays of our own, to fill in
+                q, p, u, g = q.copy(), p.copy(), np.array(u, dtype=float), g.copy()
+            rows = np.flatnonzero(i < steps)
+            p_half = p[rows] - half_eps[rows] * g[rows]
+            step = p_half if inv_mass is None else inv_mass[rows] * p_half
+            q[rows] = q[rows] + eps[rows] * step
+            u[rows], g[rows] = potential.value_and_grad(q[rows], check=False)
+            p[rows] = p_half - half_eps[rows] * g[rows]
             if path is not None:
                 path.append(LeapfrogPoint(q, p, u, g))
     return LeapfrogPoint(q, p, u, g)

@@ -250,6 +250,21 @@ def test_blocks_of_chains_give_the_whole_batch_to_the_last_bit(monkeypatch):
         assert a.shape == b.shape
 
 
+def test_a_chain_that_has_taken_its_steps_costs_no_more_gradients():
+    rows: list[int] = []
+
+    class Counted(Potential):
+        def value_and_grad(self, q, *, check=True):
+            rows.append(q.shape[0])
+            return super().value_and_grad(q, check=check)
+
+    pot = Counted(banana, dim=2)
+    q0, p0 = np.zeros((3, 2)), np.ones((3, 2))
+    initial = Potential(banana, dim=2).value_and_grad(q0)
+    leapfrog(pot, q0, p0, 0.1, np.array([2, 5, 3]), initial=initial)
+    assert rows == [3, 3, 2, 1, 1]  # chain gradients: 2 + 5 + 3
+
+
 def test_L_steps_cost_L_gradients_when_the_start_gradient_is_known():
     pot = Potential(banana, dim=2)
     q0, p0 = np.zeros((4, 2)), np.ones((4, 2))
