@@ -19,9 +19,9 @@ passed in as ``initial`` and the gradient at the end point is returned).
 
 Every chain may have its own step size and its own number of steps, so a grid
 of settings runs as one batch of chains. A chain that has taken all its steps
-stays where it is, at no further cost, while the others finish. Large batches are integrated in blocks
-of chains (see :data:`BLOCK_NUMBERS`); chains never interact, so the results are
-the same to the last bit.
+stays where it is, at no further cost, while the others finish. Large batches are
+integrated in blocks of chains (see :data:`BLOCK_NUMBERS`); chains never interact,
+so the results are the same to the last bit.
 """
 
 from __future__ import annotations
