@@ -90,7 +90,7 @@ class Fig3Settings(NamedTuple):
     n_adam: int = 3000
     n_adam_retry: int = 10000
     n_lbfgs: int = 500
-    eq_path_length: float = 0.1
+    eq_path_length: float = 0.3
     target_accept: float = 0.8
     block: int = 15
     max_blocks: int = 10
