@@ -113,6 +113,19 @@ def kinetic_energy(p: np.ndarray, inverse_mass: np.ndarray | None = None) -> np.
     return 0.5 * np.sum(inverse_mass * np.square(p), axis=-1)
 
 
+class _Arguments(NamedTuple):
+    """The checked arguments of :func:`leapfrog`, in the order :func:`_integrate`
+    takes them."""
+
+    potential: Potential
+    q: np.ndarray
+    p: np.ndarray
+    eps: np.ndarray
+    steps: np.ndarray
+    initial: ValueAndGrad
+    inv_mass: np.ndarray | None
+
+
 def _checked_arguments(
     potential: Potential,
     q: np.ndarray,
@@ -121,9 +134,9 @@ def _checked_arguments(
     n_steps: int | np.ndarray,
     initial: ValueAndGrad | None,
     inverse_mass: np.ndarray | None = None,
-) -> tuple:
+) -> _Arguments:
     """Check the arguments of :func:`leapfrog` (raising errors that name them); return
-    them in the form :func:`_integrate` takes, ``potential`` first."""
+    them in the form :func:`_integrate` takes."""
     q = check_positions(q, "q", potential.dim)
     p = check_positions(p, "p", q.shape[1])
     if p.shape != q.shape:
@@ -141,7 +154,7 @@ def _checked_arguments(
         raise ValueError(
             "initial must hold the potential (chains,) and gradient (chains, dim) at q"
         )
-    return potential, q, p, eps, steps, ValueAndGrad(u, g), inv_mass
+    return _Arguments(potential, q, p, eps, steps, ValueAndGrad(u, g), inv_mass)
 
 
 def _integrate(
@@ -283,10 +296,9 @@ def energy_error(
         potential, q, p, step_size, n_steps, initial, inverse_mass
     )
     end = _integrate(*args)
-    _, _, p0, _, _, start, inv_mass = args
     with np.errstate(all="ignore"):
-        h0 = start.value + kinetic_energy(p0, inv_mass)
-        return end.potential_energy + kinetic_energy(end.momentum, inv_mass) - h0
+        h0 = args.initial.value + kinetic_energy(args.p, args.inv_mass)
+        return end.potential_energy + kinetic_energy(end.momentum, args.inv_mass) - h0
 
 
 def leapfrog_path(
