@@ -200,34 +200,66 @@ def _integrate(
     q, p = q.copy(), p.copy()
     if path is not None:
         path.append(LeapfrogPoint(q, p, u, g))
-    everyone = int(steps.min())  # steps that every chain takes: no masking needed
     # Overflow inside a trajectory is expected for too large step sizes; the caller
     # sees it as a non-finite energy and treats it as a divergence. The loop hands
     # nothing back before it ends, so the error state never leaks into the caller.
     with np.errstate(all="ignore"):
-        for i in range(everyone):
-            p_half = p - half_eps * g
-            q = q + eps * (p_half if inv_mass is None else inv_mass * p_half)
-            u_new, g_new = potential.value_and_grad(q, check=False)
-            p = p_half - half_eps * g_new
-            u, g = np.asarray(u_new, dtype=float), np.asarray(g_new, dtype=float)
-            if path is not None:
-                path.append(LeapfrogPoint(q, p, u, g))
-        # The other steps move only the chains that have steps left, and evaluate
-        # the gradient on those rows alone; the others keep their state. A row's
-        # arithmetic is unchanged (see the module notes).
-        for i in range(everyone, int(steps.max())):
-            if i == everyone or path is not None:  # arrays of our own, to fill in
+        done = 0
+        for level in np.unique(steps):  # the chains' step counts, ascending
+            # Steps done + 1 .. level move the chains with more than `done` steps,
+            # on arrays of their rows alone; the others keep their state. A row's
+            # arithmetic is unchanged (see the module notes).
+            if done == 0:
+                q, p, u, g = _steps(potential, q, p, u, g, eps, half_eps, inv_mass,
+                                    int(level), path)
+            else:
+                rows = np.flatnonzero(steps > done)
+                part = _steps(
+                    potential, q[rows], p[rows], u[rows], g[rows], eps[rows],
+                    half_eps[rows], None if inv_mass is None else inv_mass[rows],
+                    int(level) - done, path, (rows, q, p, u, g),
+                )
+                # arrays of our own (the first ones may be the caller's)
                 q, p, u, g = q.copy(), p.copy(), np.array(u, dtype=float), g.copy()
-            rows = np.flatnonzero(i < steps)
-            p_half = p[rows] - half_eps[rows] * g[rows]
-            step = p_half if inv_mass is None else inv_mass[rows] * p_half
-            q[rows] = q[rows] + eps[rows] * step
-            u[rows], g[rows] = potential.value_and_grad(q[rows], check=False)
-            p[rows] = p_half - half_eps[rows] * g[rows]
-            if path is not None:
-                path.append(LeapfrogPoint(q, p, u, g))
+                q[rows], p[rows], u[rows], g[rows] = part
+            done = int(level)
     return LeapfrogPoint(q, p, u, g)
+
+
+def _steps(
+    potential: Potential,
+    q: np.ndarray,
+    p: np.ndarray,
+    u: np.ndarray,
+    g: np.ndarray,
+    eps: np.ndarray,
+    half_eps: np.ndarray,
+    inv_mass: np.ndarray | None,
+    n: int,
+    path: list[LeapfrogPoint] | None,
+    whole: tuple | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``n`` leapfrog steps of every row; return ``(q, p, u, g)`` at the end.
+
+    With ``path`` a list, the state after every step is appended to it: these
+    arrays, or, when they are the rows ``rows`` of ``whole = (rows, q, p, u, g)``,
+    those whole arrays with the rows filled in.
+    """
+    for _ in range(n):
+        p_half = p - half_eps * g
+        q = q + eps * (p_half if inv_mass is None else inv_mass * p_half)
+        u_new, g_new = potential.value_and_grad(q, check=False)
+        p = p_half - half_eps * g_new
+        u, g = np.asarray(u_new, dtype=float), np.asarray(g_new, dtype=float)
+        if path is not None and whole is None:
+            path.append(LeapfrogPoint(q, p, u, g))
+        elif path is not None:
+            rows, *arrays = whole
+            arrays = [a.copy() for a in arrays]
+            for a, value in zip(arrays, (q, p, u, g)):
+                a[rows] = value
+            path.append(LeapfrogPoint(*arrays))
+    return q, p, u, g
 
 
 def leapfrog(
