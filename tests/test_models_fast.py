@@ -127,6 +127,27 @@ def test_each_chain_depends_on_itself_alone_not_on_the_blocks(widths, name):
     assert not np.all(np.isfinite(vg.gradient[4]))
 
 
+@pytest.mark.parametrize("widths", [[1, 6, 1], [1, 4, 4, 1]], ids=str)
+def test_scratch_space_reused_across_batch_sizes_keeps_results_and_no_old_arrays(
+    widths,
+):
+    pot = make_potential(widths, "relu", {})
+    pot.chain_block = 3
+    q = pot.prior_draw(9, rng=np.random.default_rng(5))
+    reference = [pot.value_and_grad(q[c:c + 1]).gradient for c in range(9)]
+    for chains in (1, 2, 5, 9, 5, 2, 1, 7):  # growing and shrinking batches
+        grad = pot.value_and_grad(q[:chains]).gradient
+        np.testing.assert_array_equal(grad, np.concatenate(reference[:chains]))
+    # every cached workspace is made of the current scratch arrays, so the arrays that
+    # growing batches replaced are not kept alive
+    current = {id(a) for a in pot._local.arrays.values()}
+    for space in pot._local.workspaces.values():
+        views = [space.resid, space.prior] + [
+            a for _, work in space.blocks for pair in work for a in pair
+        ]
+        assert all(id(v.base) in current for v in views)
+
+
 def test_default_block_keeps_one_array_within_the_cache_budget():
     pot = make_potential([1, 50, 1], "relu", {}, n=100)
     assert pot.chain_block == 8  # 8 chains x 100 points x 50 units x 8 bytes = 320 kB
