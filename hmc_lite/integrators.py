@@ -210,11 +210,12 @@ def _integrate(
             # on arrays of their rows alone; the others keep their state. A row's
             # arithmetic is unchanged (see the module notes).
             if done == 0:
-                q, p, u, g = _steps(potential, q, p, u, g, eps, half_eps, inv_mass,
-                                    int(level), path)
+                q, p, u, g = leapfrog_steps(
+                    potential, q, p, u, g, eps, half_eps, inv_mass, int(level), path
+                )
             else:
                 rows = np.flatnonzero(steps > done)
-                part = _steps(
+                part = leapfrog_steps(
                     potential, q[rows], p[rows], u[rows], g[rows], eps[rows],
                     half_eps[rows], None if inv_mass is None else inv_mass[rows],
                     int(level) - done, path, (rows, q, p, u, g),
@@ -226,7 +227,7 @@ def _integrate(
     return LeapfrogPoint(q, p, u, g)
 
 
-def _steps(
+def leapfrog_steps(
     potential: Potential,
     q: np.ndarray,
     p: np.ndarray,
@@ -236,14 +237,19 @@ def _steps(
     half_eps: np.ndarray,
     inv_mass: np.ndarray | None,
     n: int,
-    path: list[LeapfrogPoint] | None,
+    path: list[LeapfrogPoint] | None = None,
     whole: tuple | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``n`` leapfrog steps of every row; return ``(q, p, u, g)`` at the end.
 
-    With ``path`` a list, the state after every step is appended to it: these
-    arrays, or, when they are the rows ``rows`` of ``whole = (rows, q, p, u, g)``,
-    those whole arrays with the rows filled in.
+    The arithmetic of every integrator of the package (:func:`leapfrog` and its
+    relatives, :mod:`~hmc_lite.nuts`). The arguments are used as given, unchecked:
+    ``q``, ``p``, ``g`` and ``inv_mass`` (or ``None``) of shape ``(chains, dim)``,
+    ``u`` of shape ``(chains,)``, ``eps`` and ``half_eps = 0.5 * eps`` of shape
+    ``(chains, 1)``; ``g`` and ``u`` are the gradient and potential at ``q``. No
+    array is modified. With ``path`` a list, the state after every step is appended
+    to it: these arrays, or, when they are the rows ``rows`` of ``whole = (rows, q,
+    p, u, g)``, those whole arrays with the rows filled in.
     """
     for _ in range(n):
         p_half = p - half_eps * g

@@ -90,7 +90,7 @@ from .adaptation import (
     dual_averaging_init,
     dual_averaging_update,
 )
-from .integrators import kinetic_energy, leapfrog
+from .integrators import kinetic_energy, leapfrog, leapfrog_steps
 from .kernel import HMCState, init_state
 from .potential import Potential, ValueAndGrad
 
@@ -356,26 +356,23 @@ def _step(potential: Potential, z: _Point, sign: np.ndarray, eps: np.ndarray,
     and ``half_eps`` is ``0.5 * eps``. A backward step is a forward step with
     the momentum flipped, flipped back (leapfrog is time-reversible, and
     exactly so in floating point, since rounding is symmetric in sign). Only
-    ``rows`` are evaluated. The arithmetic is that of :func:`~hmc_lite.leapfrog`
-    with one step, operation for operation, so the points are the same to the
-    last bit. Like :func:`_leaf` and :func:`_join`, it runs inside the error
-    state :func:`build_tree` sets.
+    ``rows`` are evaluated. The step is the integrator's own
+    (:func:`~hmc_lite.integrators.leapfrog_steps`), so the points are those of
+    :func:`~hmc_lite.leapfrog` to the last bit. Like :func:`_leaf` and
+    :func:`_join`, it runs inside the error state :func:`build_tree` sets.
     """
-    q, p, g = z.position, z.momentum, z.gradient
+    q, p, u, g = z
     if rows is not None:
-        q, p, g, sign = q[rows], p[rows], g[rows], sign[rows]
+        q, p, u, g, sign = q[rows], p[rows], u[rows], g[rows], sign[rows]
         eps, half_eps = eps[rows], half_eps[rows]
         if inv_mass is not None:
             inv_mass = inv_mass[rows]
-    p = sign * p
-    p_half = p - half_eps * g
-    q_new = q + eps * (p_half if inv_mass is None else inv_mass * p_half)
-    u_new, g_new = potential.value_and_grad(q_new, check=False)
-    p_new = sign * (p_half - half_eps * g_new)
+    q_new, p_new, u_new, g_new = leapfrog_steps(
+        potential, q, sign * p, u, g, eps, half_eps, inv_mass, 1
+    )
+    p_new = sign * p_new
     if rows is None:
-        return _Point(
-            q_new, p_new, np.asarray(u_new, dtype=float), np.asarray(g_new, dtype=float)
-        )
+        return _Point(q_new, p_new, u_new, g_new)
     new = _Point(*(x.copy() for x in z))
     new.position[rows], new.momentum[rows] = q_new, p_new
     new.potential_energy[rows], new.gradient[rows] = u_new, g_new
