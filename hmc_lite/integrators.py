@@ -29,7 +29,7 @@ size).
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
 
@@ -197,9 +197,11 @@ def _integrate(
     eps = eps[:, None]
     half_eps = 0.5 * eps
     u, g = initial
-    q, p = q.copy(), p.copy()
-    if path is not None:
-        path.append(LeapfrogPoint(q, p, u, g))
+    record = (  # appends a point of the trajectory to path
+        None if path is None else (lambda *point: path.append(LeapfrogPoint(*point)))
+    )
+    if record is not None:
+        record(q.copy(), p.copy(), u, g)
     # Overflow inside a trajectory is expected for too large step sizes; the caller
     # sees it as a non-finite energy and treats it as a divergence. The loop hands
     # nothing back before it ends, so the error state never leaks into the caller.
@@ -211,18 +213,18 @@ def _integrate(
             # arithmetic is unchanged (see the module notes).
             if done == 0:
                 q, p, u, g = leapfrog_steps(
-                    potential, q, p, u, g, eps, half_eps, inv_mass, int(level), path
+                    potential, q, p, u, g, eps, half_eps, inv_mass, int(level), record
                 )
             else:
-                rows = np.flatnonzero(steps > done)
+                rows, whole = np.flatnonzero(steps > done), (q, p, u, g)
                 part = leapfrog_steps(
                     potential, q[rows], p[rows], u[rows], g[rows], eps[rows],
                     half_eps[rows], None if inv_mass is None else inv_mass[rows],
-                    int(level) - done, path, (rows, q, p, u, g),
+                    int(level) - done,
+                    None if record is None
+                    else (lambda *point: record(*with_rows(whole, rows, point))),
                 )
-                # arrays of our own (the first ones may be the caller's)
-                q, p, u, g = q.copy(), p.copy(), np.array(u, dtype=float), g.copy()
-                q[rows], p[rows], u[rows], g[rows] = part
+                q, p, u, g = with_rows(whole, rows, part)
             done = int(level)
     return LeapfrogPoint(q, p, u, g)
 
@@ -237,8 +239,7 @@ def leapfrog_steps(
     half_eps: np.ndarray,
     inv_mass: np.ndarray | None,
     n: int,
-    path: list[LeapfrogPoint] | None = None,
-    whole: tuple | None = None,
+    record: Callable[..., object] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``n`` leapfrog steps of every row; return ``(q, p, u, g)`` at the end.
 
@@ -247,9 +248,8 @@ def leapfrog_steps(
     ``q``, ``p``, ``g`` and ``inv_mass`` (or ``None``) of shape ``(chains, dim)``,
     ``u`` of shape ``(chains,)``, ``eps`` and ``half_eps = 0.5 * eps`` of shape
     ``(chains, 1)``; ``g`` and ``u`` are the gradient and potential at ``q``. No
-    array is modified. With ``path`` a list, the state after every step is appended
-    to it: these arrays, or, when they are the rows ``rows`` of ``whole = (rows, q,
-    p, u, g)``, those whole arrays with the rows filled in.
+    array is modified; every step makes new ones. ``record``, if given, is called
+    with ``(q, p, u, g)`` after every step.
     """
     for _ in range(n):
         p_half = p - half_eps * g
@@ -257,15 +257,21 @@ def leapfrog_steps(
         u_new, g_new = potential.value_and_grad(q, check=False)
         p = p_half - half_eps * g_new
         u, g = np.asarray(u_new, dtype=float), np.asarray(g_new, dtype=float)
-        if path is not None and whole is None:
-            path.append(LeapfrogPoint(q, p, u, g))
-        elif path is not None:
-            rows, *arrays = whole
-            arrays = [a.copy() for a in arrays]
-            for a, value in zip(arrays, (q, p, u, g)):
-                a[rows] = value
-            path.append(LeapfrogPoint(*arrays))
+        if record is not None:
+            record(q, p, u, g)
     return q, p, u, g
+
+
+def with_rows(
+    whole: Sequence[np.ndarray], rows: np.ndarray, part: Sequence[np.ndarray]
+) -> list[np.ndarray]:
+    """Copies of the arrays ``whole`` (chains along the first axis) in which the rows
+    ``rows`` are replaced by the arrays ``part``: the state of a batch of which only
+    some chains moved."""
+    out = [np.array(a, dtype=float) for a in whole]
+    for a, value in zip(out, part):
+        a[rows] = value
+    return out
 
 
 def leapfrog(

@@ -90,7 +90,7 @@ from .adaptation import (
     dual_averaging_init,
     dual_averaging_update,
 )
-from .integrators import kinetic_energy, leapfrog, leapfrog_steps
+from .integrators import kinetic_energy, leapfrog, leapfrog_steps, with_rows
 from .kernel import HMCState, init_state
 from .potential import Potential, ValueAndGrad
 
@@ -373,10 +373,7 @@ def _step(potential: Potential, z: _Point, sign: np.ndarray, eps: np.ndarray,
     p_new = sign * p_new
     if rows is None:
         return _Point(q_new, p_new, u_new, g_new)
-    new = _Point(*(x.copy() for x in z))
-    new.position[rows], new.momentum[rows] = q_new, p_new
-    new.potential_energy[rows], new.gradient[rows] = u_new, g_new
-    return new
+    return _Point(*with_rows(z, rows, (q_new, p_new, u_new, g_new)))
 
 
 def _leaf(z: _Point, h0: np.ndarray, inv_mass: np.ndarray | None,

@@ -208,20 +208,21 @@ def equilibrate_chapter7(
 ) -> dict[str, np.ndarray]:
     """Equilibrate one network as chapter 7 does, then its stability limits.
 
-    The result depends only on the network, ``stream`` and the settings fields
-    listed below, so it is computed once per process: figures 2 and 3 share their
-    ``[1, 56, 1]`` networks, and chapter 7 runs both. A repeated call returns copies
-    of the first call's arrays (``progress`` then moves by the whole budget at once).
+    The result depends only on the network, ``stream`` and the settings fields named
+    in ``_CHAPTER7_FIELDS`` (``s`` has them, as
+    :class:`~hmc_lite.experiments.fig2.Fig2Settings` does), so it is computed once per
+    process: figures 2 and 3 share their ``[1, 56, 1]`` networks, and chapter 7 runs
+    both. A repeated call returns copies of the first call's arrays (``progress`` then
+    moves by the whole budget at once).
 
-    ``s`` has the fields ``n_modes, chains_per_mode, n_adam, n_adam_retry, n_lbfgs,
-    eq_path_length, target_accept, block, max_blocks, n_lanczos, seed``. Random numbers:
-    ``default_rng([seed, 1, stream])`` for the equilibration and ``[seed, 2, stream]``
-    for the stability limits (chapter 7 numbers its networks this way). A run that
-    does not level off is repeated once with twice the blocks; while a chain stays more
-    than ``2 d`` above the best mode (an optimisation stuck on a plateau), the network
-    is equilibrated afresh with ``n_adam_retry`` Adam iterations (chapter 7: 10000), at
-    most three times. ``progress`` counts chain-transitions of the first equilibration,
-    up to its bound (:func:`chapter7_equilibration_cost`); retries are not counted.
+    Random numbers: ``default_rng([seed, 1, stream])`` for the equilibration and
+    ``[seed, 2, stream]`` for the stability limits (chapter 7 numbers its networks this
+    way). A run that does not level off is repeated once with twice the blocks; while a
+    chain stays more than ``2 d`` above the best mode (an optimisation stuck on a
+    plateau), the network is equilibrated afresh with ``n_adam_retry`` Adam iterations
+    (chapter 7: 10000), at most three times. ``progress`` counts chain-transitions of
+    the first equilibration, up to its bound (:func:`chapter7_equilibration_cost`);
+    retries are not counted.
     """
     key = (str(model), tuple(int(w) for w in widths), int(stream),
            *(getattr(s, f) for f in _CHAPTER7_FIELDS))
